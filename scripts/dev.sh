@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# One entry point for people and CI. Every command installs what it needs on a
+# fresh Debian 12 machine (as root) and is quick when run again.
+#
+#   scripts/dev.sh demo        bring the lab up, run a disaster scenario, print the report
+#   scripts/dev.sh test        lint, sanity, unit tests and every Molecule scenario
+#   scripts/dev.sh lab-up      bring the lab up (idempotent)
+#   scripts/dev.sh lab-down    remove the lab's containers and network
+#   scripts/dev.sh lab-status  what runs in the lab
+#   scripts/dev.sh setup       only install: apt packages, venv, images
+#   scripts/dev.sh lint|sanity|units|molecule [SCENARIO...]   one stage of `test`
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=$repo/build
+venv=$build/venv
+export CONTAINERS_CONF=$repo/images/containers.conf
+export ANSIBLE_COLLECTIONS_PATH=$build/collections
+export ANSIBLE_HOME=$build/ansible-home
+export PATH=$venv/bin:$PATH
+mkdir -p "$build"
+
+APT_PACKAGES=(podman runc debootstrap python3-venv git curl ca-certificates rsync)
+
+say() { printf '\n==> %s\n' "$*"; }
+now() { date +%s; }
+
+setup_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+setup_venv() {
+  local want have=""
+  want=$(sha256sum "$repo/requirements.txt" | cut -c1-16)
+  [ -f "$venv/.requirements" ] && have=$(cat "$venv/.requirements")
+  if [ "$want" != "$have" ]; then
+    say "installing the Python tools into build/venv (about a minute)"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$repo/requirements.txt" 2> >(grep -v "^WARNING: Location" >&2)
+    echo "$want" >"$venv/.requirements"
+  fi
+  # The repository is the collection; Ansible finds it through this path.
+  mkdir -p "$build/collections/ansible_collections/forexai"
+  ln -sfn "$repo" "$build/collections/ansible_collections/forexai/dr"
+}
+
+setup_images() {
+  say "container host images"
+  FOREXAI_VENV=$venv bash "$repo/scripts/build-images.sh"
+  set -a; . "$build/images.env"; set +a
+}
+
+setup() { setup_apt; setup_venv; setup_images; }
+
+# --- test stages -------------------------------------------------------------
+
+stage_lint() {
+  say "ansible-lint (profile production)"
+  (cd "$repo" && ansible-lint -q)
+}
+
+stage_units() {
+  say "unit tests (pytest)"
+  (cd "$repo" && PYTHONPATH=$build/collections python -m pytest -q)
+}
+
+stage_sanity() {
+  say "ansible-test sanity"
+  bash "$repo/scripts/ansible-test.sh" sanity
+}
+
+stage_molecule() {
+  local scenarios=("$@") failed=() s
+  if [ ${#scenarios[@]} -eq 0 ]; then
+    for d in "$repo"/molecule/*/molecule.yml; do scenarios+=("$(basename "$(dirname "$d")")"); done
+  fi
+  for s in "${scenarios[@]}"; do
+    say "molecule scenario: $s"
+    local t0; t0=$(now)
+    if (cd "$repo" && molecule test -s "$s"); then
+      echo "molecule $s: passed in $(( $(now) - t0 )) s" | tee -a "$build/molecule-summary.txt"
+    else
+      echo "molecule $s: FAILED after $(( $(now) - t0 )) s" | tee -a "$build/molecule-summary.txt"
+      failed+=("$s")
+    fi
+  done
+  [ ${#failed[@]} -eq 0 ]
+}
+
+cmd_test() {
+  local t0 results=() passed=0 failed=0 stage
+  t0=$(now)
+  setup
+  : >"$build/molecule-summary.txt"
+  for stage in lint sanity units molecule; do
+    if "stage_$stage"; then results+=("$stage: passed"); passed=$((passed + 1))
+    else results+=("$stage: FAILED"); failed=$((failed + 1)); fi
+  done
+  say "summary ($(( $(now) - t0 )) s)"
+  printf '  %s\n' "${results[@]}"
+  cat "$build/molecule-summary.txt"
+  echo "stages: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
+# --- the lab -----------------------------------------------------------------
+
+lab_play() {
+  (cd "$repo" && ansible-playbook -i inventories/lab "$@")
+}
+
+cmd_lab_up() {
+  setup
+  say "bringing the lab up"
+  lab_play tests/lab/up.yml \
+    -e "lab_image_db=$FOREXAI_IMAGE_DB lab_image_app=$FOREXAI_IMAGE_APP lab_image_objectstore=$FOREXAI_IMAGE_OBJECTSTORE"
+}
+
+cmd_lab_down() {
+  setup_apt; setup_venv
+  lab_play tests/lab/down.yml
+}
+
+cmd_lab_status() {
+  setup_apt; setup_venv
+  lab_play tests/lab/status.yml
+}
+
+cmd_demo() {
+  local t0; t0=$(now)
+  cmd_lab_up
+  say "running the demo against the lab"
+  lab_play tests/lab/demo.yml
+  say "demo finished in $(( $(now) - t0 )) s (lab left running: scripts/dev.sh lab-down removes it)"
+}
+
+case "${1:-}" in
+  setup) setup ;;
+  test) cmd_test ;;
+  demo) cmd_demo ;;
+  lab-up) cmd_lab_up ;;
+  lab-down) cmd_lab_down ;;
+  lab-status) cmd_lab_status ;;
+  lint|units|sanity) setup_apt; setup_venv; "stage_$1" ;;
+  molecule) shift; setup; stage_molecule "$@" ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
+esac
