@@ -1,0 +1,670 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Forex AI platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: backup_verify
+short_description: Verify a Forex AI backup set by checksums and a test restore
+version_added: 0.1.0
+description:
+  - Verifies one backup set written by the C(forexai-backup) program that the
+    C(forexai.dr.backup) role installs, either in a local directory or in an S3 bucket
+    (downloaded to a temporary directory first).
+  - "Checks, each reported on its own: the set's C(manifest.json) is present and sound (a set
+    without one is incomplete: its run was interrupted or failed); every file the manifest
+    lists has the recorded size and SHA-256; C(pg_restore --list) reads the dump's table of
+    contents; the dump restores into a temporary database; the restored row count of every
+    table equals the manifest's (counted when the dump was taken, in the same snapshot)."
+  - The temporary database is named C(<database>_verify_<UTC time>_<random>) and is always
+    dropped, also when a check or the module fails.
+  - Every check runs even when an earlier one failed, so one run reports everything wrong
+    with a set.
+  - The module changes nothing lasting and always reports C(changed=false).
+author:
+  - Forex AI platform engineering (@forexai)
+options:
+  source:
+    description:
+      - Where the set is. V(local) reads O(backup_dir); V(s3) downloads from O(bucket).
+    type: str
+    choices: [ local, s3 ]
+    default: local
+  set_id:
+    description:
+      - The set to verify, a UTC time such as V(20261125T180000Z).
+      - V(latest) picks the newest set that has a manifest.
+    type: str
+    default: latest
+  backup_dir:
+    description:
+      - Directory holding the local sets (one sub-directory per set id).
+      - Used when O(source=local).
+    type: path
+    default: /var/backups/forexai
+  bucket:
+    description:
+      - S3 bucket holding the sets. Required when O(source=s3).
+    type: str
+  prefix:
+    description:
+      - Key prefix of the sets in O(bucket); a set's files are under C(<prefix>/<set id>/).
+    type: str
+    default: ''
+  endpoint_url:
+    description:
+      - URL of an S3-compatible endpoint. AWS S3 when omitted.
+    type: str
+  region:
+    description:
+      - S3 region.
+    type: str
+    default: us-east-1
+  ca_bundle:
+    description:
+      - CA certificate bundle to check the S3 endpoint's TLS certificate with.
+    type: path
+  addressing_style:
+    description:
+      - S3 addressing style; V(path) suits most S3-compatible stores.
+    type: str
+    choices: [ auto, path, virtual ]
+    default: auto
+  access_key:
+    description:
+      - S3 access key. When omitted, boto3's usual sources (environment, shared credentials
+        file, instance profile) are used.
+    type: str
+    aliases: [ aws_access_key_id ]
+  secret_key:
+    description:
+      - S3 secret key, with O(access_key). Never logged.
+    type: str
+    aliases: [ aws_secret_access_key ]
+  work_dir:
+    description:
+      - Directory in which a temporary download directory is made for O(source=s3).
+      - It needs room for the whole set. The download is removed afterwards.
+      - The system's temporary directory when omitted.
+    type: path
+  restore:
+    description:
+      - Restore the dump into a temporary database and compare row counts.
+      - V(false) limits verification to the manifest, checksums and C(pg_restore --list).
+    type: bool
+    default: true
+  jobs:
+    description:
+      - Parallel jobs for C(pg_restore) (directory-format dumps).
+    type: int
+    default: 1
+  pg_bin_dir:
+    description:
+      - Directory of C(pg_restore).
+      - When omitted, C(/usr/lib/postgresql/<major>/bin) for the major version the manifest
+        records, if it exists, else C(pg_restore) from E(PATH).
+    type: path
+  fail_on_error:
+    description:
+      - Fail the task when any check fails. With V(false) the task succeeds and the caller
+        reads RV(verified) and RV(checks).
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - forexai.dr.postgres
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode runs every check, the test restore included. The temporary database it
+        creates is dropped before the module returns, so nothing lasting changes; a
+        verification that skipped its restore under C(--check) would report a set as good
+        that was never shown to restore.
+  diff_mode:
+    support: none
+notes:
+  - O(db) is the maintenance database used to create and drop the temporary database;
+    V(postgres) when omitted. The connection role needs C(CREATEDB) (a superuser is simplest,
+    for example C(postgres) over the local socket with C(become_user=postgres)).
+  - The restore uses C(--no-owner --no-acl --exit-on-error), so roles of the source
+    cluster need not exist.
+  - Local set files are group-readable by the database OS user's group, so the module can
+    run as C(postgres).
+requirements:
+  - psycopg2 >= 2.8
+  - boto3 (for O(source=s3))
+  - PostgreSQL client programs (C(pg_restore)) of a version at least the dump's
+seealso:
+  - name: The backup role
+    description: Installs and schedules C(forexai-backup), which writes these sets.
+    link: https://git.forexai.internal/platform/forexai-dr/-/blob/main/roles/backup/README.md
+'''
+
+EXAMPLES = r'''
+- name: Verify the newest local backup set
+  forexai.dr.backup_verify:
+    backup_dir: /var/backups/forexai
+  become: true
+  become_user: postgres
+
+- name: Verify a given set from S3 and keep going when it is bad
+  forexai.dr.backup_verify:
+    source: s3
+    bucket: forexai-backups
+    prefix: db1
+    set_id: 20261125T180000Z
+    endpoint_url: https://objectstore
+    ca_bundle: /usr/local/share/ca-certificates/forexai-lab-ca.crt
+    addressing_style: path
+    access_key: "{{ backup_s3_access_key }}"
+    secret_key: "{{ backup_s3_secret_key }}"
+    fail_on_error: false
+  become: true
+  become_user: postgres
+  register: verify_result
+
+- name: Show what failed
+  ansible.builtin.debug:
+    var: verify_result.failed_checks
+  when: not verify_result.verified
+'''
+
+RETURN = r'''
+verified:
+  description: Whether every check passed.
+  returned: always
+  type: bool
+  sample: true
+set_id:
+  description: The set verified.
+  returned: when a set was found
+  type: str
+  sample: 20261125T180000Z
+location:
+  description: Where the set was read, a directory or an C(s3://) URL.
+  returned: when a set was found
+  type: str
+  sample: s3://forexai-backups/db1/20261125T180000Z/
+checks:
+  description: One entry per check, in the order run.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: >-
+        V(manifest), V(file:<relative path>), V(pg_restore_list), V(restore),
+        V(row_counts) or V(temp_database_dropped).
+      type: str
+    ok:
+      description: Whether the check passed.
+      type: bool
+    detail:
+      description: What was found.
+      type: str
+  sample:
+    - name: manifest
+      ok: true
+      detail: manifest of 20261125T180000Z, written 2026-11-25T18:00:41Z by forexai-backup 1.0.0
+    - name: file:database.dump
+      ok: false
+      detail: sha256 5e1c... differs from the manifest (48a2...)
+failed_checks:
+  description: Names of the checks that failed.
+  returned: always
+  type: list
+  elements: str
+  sample: [ file:database.dump, pg_restore_list ]
+manifest:
+  description: Summary of the manifest.
+  returned: when the manifest is sound
+  type: dict
+  sample:
+    started_at: '2026-11-25T18:00:00Z'
+    finished_at: '2026-11-25T18:00:41Z'
+    host: db1
+    server_version: '15.10'
+    program_version: 1.0.0
+    verified: true
+    files: 3
+    bytes: 1804311
+row_counts:
+  description: Per table, the manifest's count and the restored count (only tables that differ
+    when some do; every table when all match).
+  returned: when the restore ran
+  type: dict
+  sample: {public.trades: {manifest: 20001, restored: 20001}}
+temp_database:
+  description: Name of the temporary database used for the restore.
+  returned: when the restore ran
+  type: str
+  sample: forexai_verify_20261125t190210z_3fa1
+temp_database_dropped:
+  description: Whether the temporary database was dropped (always true unless dropping failed).
+  returned: when the restore ran
+  type: bool
+  sample: true
+seconds:
+  description: Time spent on the download, the restore and in total.
+  returned: always
+  type: dict
+  sample: {download: 0.8, restore: 3.2, total: 4.6}
+'''
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import traceback
+import uuid
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.forexai.dr.plugins.module_utils import backup_set
+from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
+    HAS_PSYCOPG2,
+    PSYCOPG2_IMPORT_ERROR,
+    connect,
+    connection_kwargs,
+    postgres_argument_spec,
+)
+
+try:
+    import boto3
+    from botocore.config import Config as BotoConfig
+    HAS_BOTO3 = True
+    BOTO3_IMPORT_ERROR = None
+except ImportError:
+    HAS_BOTO3 = False
+    BOTO3_IMPORT_ERROR = traceback.format_exc()
+
+try:
+    import psycopg2
+    from psycopg2 import sql as pg_sql
+    DATABASE_ERRORS = (psycopg2.Error,)
+except ImportError:
+    pg_sql = None
+    DATABASE_ERRORS = ()
+
+# libpq connection keyword -> environment variable, for pg_restore.
+LIBPQ_ENV = (
+    ('host', 'PGHOST'),
+    ('port', 'PGPORT'),
+    ('user', 'PGUSER'),
+    ('password', 'PGPASSWORD'),
+    ('sslmode', 'PGSSLMODE'),
+    ('sslrootcert', 'PGSSLROOTCERT'),
+    ('sslcert', 'PGSSLCERT'),
+    ('sslkey', 'PGSSLKEY'),
+    ('passfile', 'PGPASSFILE'),
+    ('options', 'PGOPTIONS'),
+    ('connect_timeout', 'PGCONNECT_TIMEOUT'),
+    ('application_name', 'PGAPPNAME'),
+)
+
+
+class VerifyError(Exception):
+    """A failure that stops verification (not a failed check)."""
+
+
+def argument_spec():
+    spec = postgres_argument_spec()
+    spec.update(
+        source=dict(type='str', default='local', choices=['local', 's3']),
+        set_id=dict(type='str', default='latest'),
+        backup_dir=dict(type='path', default='/var/backups/forexai'),
+        bucket=dict(type='str'),
+        prefix=dict(type='str', default=''),
+        endpoint_url=dict(type='str'),
+        region=dict(type='str', default='us-east-1'),
+        ca_bundle=dict(type='path'),
+        addressing_style=dict(type='str', default='auto', choices=['auto', 'path', 'virtual']),
+        access_key=dict(type='str', aliases=['aws_access_key_id'], no_log=True),
+        secret_key=dict(type='str', aliases=['aws_secret_access_key'], no_log=True),
+        work_dir=dict(type='path'),
+        restore=dict(type='bool', default=True),
+        jobs=dict(type='int', default=1),
+        pg_bin_dir=dict(type='path'),
+        fail_on_error=dict(type='bool', default=True),
+    )
+    return spec
+
+
+MODULE_KWARGS = dict(
+    supports_check_mode=True,
+    required_if=[('source', 's3', ['bucket'])],
+    required_together=[('access_key', 'secret_key')],
+)
+
+
+# --- pure helpers -----------------------------------------------------------------------
+
+def libpq_env(kwargs, base=None):
+    """Environment for libpq programs (pg_restore) equivalent to psycopg2 ``kwargs``."""
+    env = dict(base if base is not None else os.environ)
+    for variable in dict(LIBPQ_ENV).values():
+        env.pop(variable, None)
+    env.pop('PGDATABASE', None)
+    for keyword, variable in LIBPQ_ENV:
+        value = kwargs.get(keyword)
+        if value is not None and value != '':
+            env[variable] = str(value)
+    return env
+
+
+def pick_latest(candidates):
+    """Newest set id among ``candidates`` (set ids with a manifest), or None."""
+    ids = sorted(c for c in candidates if backup_set.parse_set_id(c) is not None)
+    return ids[-1] if ids else None
+
+
+def check(name, ok, detail):
+    return {'name': name, 'ok': bool(ok), 'detail': detail}
+
+
+def manifest_summary(manifest):
+    return {
+        'started_at': manifest['started_at'],
+        'finished_at': manifest['finished_at'],
+        'host': manifest['host'],
+        'database': manifest['database']['name'],
+        'server_version': manifest['database']['server_version'],
+        'program_version': manifest['program_version'],
+        'verified': manifest['verified'],
+        'files': len(manifest['files']),
+        'bytes': sum(entry['size'] for entry in manifest['files'].values()),
+    }
+
+
+def file_checks(results):
+    """Check entries for the per-file results of backup_set.check_set_files()."""
+    return [check('file:%s' % rel, res['ok'], res['detail']) for rel, res in sorted(results.items())]
+
+
+def summarise(checks):
+    failed = [c['name'] for c in checks if not c['ok']]
+    return not failed, failed
+
+
+def pg_restore_path(pg_bin_dir, server_version_num, exists=os.path.isfile):
+    """pg_restore to use: the given directory, the manifest's major version's, or PATH's."""
+    if pg_bin_dir:
+        return os.path.join(pg_bin_dir, 'pg_restore')
+    if isinstance(server_version_num, int) and server_version_num >= 100000:
+        candidate = '/usr/lib/postgresql/%d/bin/pg_restore' % (server_version_num // 10000)
+        if exists(candidate):
+            return candidate
+    return 'pg_restore'
+
+
+def tail(text, lines=6):
+    return ' | '.join(to_native(text).strip().splitlines()[-lines:])
+
+
+# --- locating and fetching the set --------------------------------------------------------
+
+def local_latest(backup_dir):
+    try:
+        names = os.listdir(backup_dir)
+    except OSError as exc:
+        raise VerifyError('cannot list %s: %s' % (backup_dir, to_native(exc)))
+    return pick_latest(n for n in names
+                       if os.path.isfile(os.path.join(backup_dir, n, backup_set.MANIFEST_NAME)))
+
+
+def s3_client(params):
+    kwargs = dict(
+        endpoint_url=params['endpoint_url'] or None,
+        region_name=params['region'] or None,
+        verify=params['ca_bundle'] or None,
+        config=BotoConfig(s3={'addressing_style': params['addressing_style']},
+                          retries={'max_attempts': 5, 'mode': 'standard'}),
+    )
+    if params['access_key']:
+        kwargs['aws_access_key_id'] = params['access_key']
+        kwargs['aws_secret_access_key'] = params['secret_key']
+    return boto3.session.Session().client('s3', **kwargs)
+
+
+def s3_latest(client, bucket, prefix):
+    root = backup_set.s3_set_prefix(prefix, '').rstrip('/')
+    root = root + '/' if root else ''
+    paginator = client.get_paginator('list_objects_v2')
+    ids = []
+    for page in paginator.paginate(Bucket=bucket, Prefix=root, Delimiter='/'):
+        for common in page.get('CommonPrefixes', []):
+            ids.append(common['Prefix'][len(root):].strip('/'))
+    for set_id in sorted((i for i in ids if backup_set.parse_set_id(i)), reverse=True):
+        key = backup_set.s3_key(prefix, set_id, backup_set.MANIFEST_NAME)
+        if client.list_objects_v2(Bucket=bucket, Prefix=key).get('KeyCount', 0):
+            return set_id
+    return None
+
+
+def s3_download_set(client, bucket, prefix, set_id, dest):
+    """Fetch the manifest, then every file it lists. Returns per-file download problems."""
+    problems = {}
+    manifest_key = backup_set.s3_key(prefix, set_id, backup_set.MANIFEST_NAME)
+    try:
+        client.download_file(bucket, manifest_key, os.path.join(dest, backup_set.MANIFEST_NAME))
+    except Exception as exc:  # botocore raises ClientError or its own kinds
+        return {backup_set.MANIFEST_NAME: 'not downloaded: %s' % to_native(exc)}
+    manifest, issues = backup_set.load_manifest(os.path.join(dest, backup_set.MANIFEST_NAME))
+    if manifest is None:
+        return {backup_set.MANIFEST_NAME: '; '.join(issues)}
+    for rel in sorted(manifest['files']):
+        target = os.path.join(dest, *rel.split('/'))
+        parent = os.path.dirname(target)
+        if not os.path.isdir(parent):
+            os.makedirs(parent)
+        try:
+            client.download_file(bucket, backup_set.s3_key(prefix, set_id, rel), target)
+        except Exception as exc:
+            problems[rel] = 'not downloaded: %s' % to_native(exc)
+    return problems
+
+
+# --- the database part ----------------------------------------------------------------------
+
+def restore_and_count(params, dump_path, manifest, stamp, checks):
+    """Restore into a temporary database, compare counts, always drop it. Appends checks."""
+    result = {}
+    name = backup_set.temp_database_name(manifest['database']['name'], stamp)
+    result['temp_database'] = name
+    pg_restore = pg_restore_path(params['pg_bin_dir'],
+                                 manifest['database'].get('server_version_num'))
+    admin = connect(dict(params, db=params['db'] or 'postgres'))
+    admin.autocommit = True
+    created = False
+    try:
+        cur = admin.cursor()
+        cur.execute(pg_sql.SQL('CREATE DATABASE {} TEMPLATE template0').format(
+            pg_sql.Identifier(name)))
+        created = True
+        kwargs = connection_kwargs(params)
+        argv = [pg_restore, '--no-password', '--dbname=%s' % name, '--no-owner', '--no-acl',
+                '--exit-on-error']
+        if params['jobs'] > 1:
+            argv.append('--jobs=%d' % params['jobs'])
+        argv.append(dump_path)
+        started = time.time()
+        proc = subprocess.run(argv, env=libpq_env(kwargs), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        result['restore_seconds'] = round(time.time() - started, 3)
+        if proc.returncode != 0:
+            checks.append(check('restore', False, 'pg_restore into %s failed (exit %d): %s'
+                                % (name, proc.returncode, tail(proc.stderr))))
+        else:
+            checks.append(check('restore', True, 'restored into %s in %.1fs'
+                                % (name, result['restore_seconds'])))
+            temp_params = dict(params, db=name)
+            conn = connect(temp_params)
+            conn.autocommit = True
+            try:
+                tcur = conn.cursor()
+                tcur.execute('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+                restored = backup_set.count_rows(tcur, pg_sql)
+                tcur.execute('COMMIT')
+            finally:
+                conn.close()
+            expected = manifest['database']['row_counts']
+            ok, detail, differences = backup_set.compare_row_counts(expected, restored)
+            checks.append(check('row_counts', ok, detail))
+            if differences:
+                result['row_counts'] = differences
+            else:
+                result['row_counts'] = dict(
+                    (t, {'manifest': n, 'restored': restored[t]}) for t, n in expected.items())
+    finally:
+        if created:
+            try:
+                cur = admin.cursor()
+                cur.execute("SELECT current_setting('server_version_num')::int")
+                force = cur.fetchone()[0] >= 130000
+                statement = ('DROP DATABASE IF EXISTS {} WITH (FORCE)' if force
+                             else 'DROP DATABASE IF EXISTS {}')
+                cur.execute(pg_sql.SQL(statement).format(pg_sql.Identifier(name)))
+                result['temp_database_dropped'] = True
+                checks.append(check('temp_database_dropped', True, 'dropped %s' % name))
+            except DATABASE_ERRORS as exc:
+                result['temp_database_dropped'] = False
+                checks.append(check('temp_database_dropped', False, 'could not drop %s: %s'
+                                    % (name, ' '.join(to_native(exc).split()))))
+        admin.close()
+    return result
+
+
+# --- the whole verification ---------------------------------------------------------------------
+
+def verify(params, stamp):
+    started = time.time()
+    seconds = {}
+    checks = []
+    result = {'changed': False}
+    workdir = None
+    client = None
+    try:
+        if params['source'] == 's3':
+            client = s3_client(params)
+            set_id = params['set_id']
+            if set_id == 'latest':
+                set_id = s3_latest(client, params['bucket'], params['prefix'])
+                if set_id is None:
+                    raise VerifyError('no complete set (with a manifest) under s3://%s/%s'
+                                      % (params['bucket'], params['prefix']))
+            result['set_id'] = set_id
+            result['location'] = 's3://%s/%s' % (
+                params['bucket'], backup_set.s3_set_prefix(params['prefix'], set_id))
+            workdir = tempfile.mkdtemp(prefix='forexai-verify-', dir=params['work_dir'])
+            set_dir = workdir
+            t0 = time.time()
+            download_problems = s3_download_set(client, params['bucket'], params['prefix'],
+                                                set_id, set_dir)
+            seconds['download'] = round(time.time() - t0, 3)
+        else:
+            set_id = params['set_id']
+            if set_id == 'latest':
+                set_id = local_latest(params['backup_dir'])
+                if set_id is None:
+                    raise VerifyError('no complete set (with a manifest) in %s'
+                                      % params['backup_dir'])
+            set_dir = os.path.join(params['backup_dir'], set_id)
+            if not os.path.isdir(set_dir):
+                raise VerifyError('set directory %s does not exist' % set_dir)
+            result['set_id'] = set_id
+            result['location'] = set_dir
+            download_problems = {}
+
+        if backup_set.parse_set_id(set_id) is None:
+            raise VerifyError('%r is not a set id (like 20261125T180000Z)' % set_id)
+
+        manifest, problems = backup_set.load_manifest(
+            os.path.join(set_dir, backup_set.MANIFEST_NAME))
+        if manifest is not None and manifest['set_id'] != set_id:
+            problems = ['manifest is for set %s, not %s' % (manifest['set_id'], set_id)]
+            manifest = None
+        if manifest is None:
+            if backup_set.MANIFEST_NAME in download_problems:
+                detail = download_problems[backup_set.MANIFEST_NAME]
+            else:
+                detail = '; '.join(problems)
+            failed_note = os.path.join(set_dir, backup_set.FAILED_NAME)
+            if os.path.isfile(failed_note):
+                detail += ' (the run left %s)' % backup_set.FAILED_NAME
+            checks.append(check('manifest', False, detail))
+        else:
+            result['manifest'] = manifest_summary(manifest)
+            checks.append(check('manifest', True, 'manifest of %s, written %s by %s %s'
+                                % (set_id, manifest['finished_at'],
+                                   manifest.get('program', 'forexai-backup'),
+                                   manifest['program_version'])))
+            file_results = backup_set.check_set_files(set_dir, manifest)
+            for rel, problem in download_problems.items():
+                if rel in file_results:
+                    file_results[rel] = {'ok': False, 'detail': problem}
+            checks.extend(file_checks(file_results))
+
+            dump_path = os.path.join(set_dir, *manifest['database']['dump_path'].split('/'))
+            pg_restore = pg_restore_path(params['pg_bin_dir'],
+                                         manifest['database'].get('server_version_num'))
+            listing = subprocess.run([pg_restore, '--list', dump_path], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+            if listing.returncode == 0:
+                entries = [line for line in to_native(listing.stdout).splitlines()
+                           if line and not line.startswith(';')]
+                checks.append(check('pg_restore_list', True, '%d TOC entries' % len(entries)))
+            else:
+                checks.append(check('pg_restore_list', False, 'pg_restore --list failed (exit %d): %s'
+                                    % (listing.returncode, tail(listing.stderr))))
+            if params['restore']:
+                t0 = time.time()
+                result.update(restore_and_count(params, dump_path, manifest, stamp, checks))
+                seconds['restore'] = round(time.time() - t0, 3)
+    finally:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    seconds['total'] = round(time.time() - started, 3)
+    result['seconds'] = seconds
+    result['checks'] = checks
+    result['verified'], result['failed_checks'] = summarise(checks)
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), **MODULE_KWARGS)
+    if not HAS_PSYCOPG2:
+        module.fail_json(msg=missing_required_lib('psycopg2'), exception=PSYCOPG2_IMPORT_ERROR)
+    if module.params['source'] == 's3' and not HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib('boto3'), exception=BOTO3_IMPORT_ERROR)
+    if module.params['jobs'] < 1:
+        module.fail_json(msg='Failed to verify backup set: jobs must be at least 1')
+
+    stamp = '%s_%s' % (time.strftime('%Y%m%dt%H%M%Sz', time.gmtime()), uuid.uuid4().hex[:4])
+    try:
+        result = verify(module.params, stamp)
+    except VerifyError as exc:
+        module.fail_json(msg='Failed to verify backup set: %s' % exc, verified=False, checks=[],
+                         failed_checks=[], changed=False)
+    except DATABASE_ERRORS as exc:
+        module.fail_json(msg='Failed to verify backup set: database error: %s'
+                         % ' '.join(to_native(exc).split()), verified=False, changed=False)
+    except Exception as exc:  # boto3, OS errors: one place reports them
+        module.fail_json(msg='Failed to verify backup set: %s' % to_native(exc), verified=False,
+                         changed=False, exception=traceback.format_exc())
+
+    if not result['verified'] and module.params['fail_on_error']:
+        module.fail_json(msg='Failed to verify backup set %s: %s' % (
+            result.get('set_id'), '; '.join('%s: %s' % (c['name'], c['detail'])
+                                            for c in result['checks'] if not c['ok'])), **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
