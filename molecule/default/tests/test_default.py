@@ -29,7 +29,7 @@ def db():
 
 def test_health_endpoint_answers_200_from_the_app_host(app):
     out = app.check_output(
-        "curl -sS -o /tmp/health.json -w '%%{http_code}' http://127.0.0.1:8000/api/v1/health"
+        "curl -sS -o /tmp/health.json -w '%{http_code}' http://127.0.0.1:8000/api/v1/health"
     )
     assert out == "200"
     body = json.loads(app.file("/tmp/health.json").content_string)
