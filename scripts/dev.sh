@@ -8,7 +8,7 @@
 #   scripts/dev.sh lab-down    remove the lab's containers and network
 #   scripts/dev.sh lab-status  what runs in the lab
 #   scripts/dev.sh setup       only install: apt packages, venv, images
-#   scripts/dev.sh lint|sanity|units|molecule [SCENARIO...]   one stage of `test`
+#   scripts/dev.sh lint|build|sanity|units|molecule [SCENARIO...]   one stage of `test`
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,6 +67,17 @@ stage_lint() {
   (cd "$repo" && ansible-lint -q)
 }
 
+stage_build() {
+  say "ansible-galaxy collection build (and what the tarball must leave out)"
+  rm -rf "$build/dist"
+  (cd "$repo" && ansible-galaxy collection build --output-path "$build/dist" >/dev/null)
+  local tarball leaked
+  tarball=$(ls "$build"/dist/forexai-dr-*.tar.gz)
+  leaked=$(tar tzf "$tarball" | grep -E '^(tests|molecule|inventories|images|scripts|build|\.ansible|\.git|tests/output)(/|$)' || true)
+  if [ -n "$leaked" ]; then echo "the collection tarball contains what it must not:"; echo "$leaked" | head; return 1; fi
+  echo "$(basename "$tarball"): $(tar tzf "$tarball" | wc -l) entries, none from tests/, molecule/, inventories/, images/, scripts/, build/"
+}
+
 stage_units() {
   say "unit tests (pytest)"
   (cd "$repo" && PYTHONPATH=$build/collections python -m pytest -q)
@@ -100,7 +111,7 @@ cmd_test() {
   t0=$(now)
   setup
   : >"$build/molecule-summary.txt"
-  for stage in lint sanity units molecule; do
+  for stage in lint build sanity units molecule; do
     if "stage_$stage"; then results+=("$stage: passed"); passed=$((passed + 1))
     else results+=("$stage: FAILED"); failed=$((failed + 1)); fi
   done
@@ -149,7 +160,7 @@ case "${1:-}" in
   lab-up) cmd_lab_up ;;
   lab-down) cmd_lab_down ;;
   lab-status) cmd_lab_status ;;
-  lint|units|sanity) setup_apt; setup_venv; "stage_$1" ;;
+  lint|build|units|sanity) setup_apt; setup_venv; "stage_$1" ;;
   molecule) shift; setup; stage_molecule "$@" ;;
   *) sed -n '2,13p' "$0"; exit 2 ;;
 esac
