@@ -1,5 +1,5 @@
 # Copyright (c) 2026 Forex AI platform engineering
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
 DOCUMENTATION = r"""

@@ -1,5 +1,5 @@
 # Copyright (c) 2026 Forex AI platform engineering
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure bookkeeping behind the ``forexai.dr.timeline`` callback.
 
 A recovery's achieved RTO is the time from the first task of the run to the
