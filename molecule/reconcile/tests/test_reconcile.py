@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 import testinfra
@@ -60,12 +61,10 @@ def report(run_id):
         return json.load(fh)
 
 
-def run_scenario(*extra_vars):
-    """Run the scenario playbook against the scenario's hosts; return (rc, output)."""
+def run_playbook(path, *extra_vars):
+    """Run a playbook against the scenario's hosts; return (rc, output)."""
     command = [shutil.which("ansible-playbook") or "ansible-playbook",
-               "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-               os.path.join(PROJECT, "playbooks", "scenario_mt5_sync.yml"),
-               "-e", "reconcile_positions_report_dir=%s" % os.path.join(EPHEMERAL, "reports")]
+               "-i", os.environ["MOLECULE_INVENTORY_FILE"], path]
     for pair in extra_vars:
         command += ["-e", pair]
     done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -73,11 +72,23 @@ def run_scenario(*extra_vars):
     return done.returncode, done.stdout
 
 
+def run_scenario(*extra_vars):
+    """Run playbooks/scenario_mt5_sync.yml, its report in the scenario's folder."""
+    return run_playbook(os.path.join(PROJECT, "playbooks", "scenario_mt5_sync.yml"),
+                        "reconcile_positions_report_dir=%s" % os.path.join(EPHEMERAL, "reports"),
+                        *extra_vars)
+
+
 def write_export(app, positions):
     """Replace the connector's export atomically (temporary file, then rename)."""
     script = ("import json, os, sys; tmp = sys.argv[1] + '.tmp'; "
               "open(tmp, 'w').write(sys.argv[2]); os.replace(tmp, sys.argv[1])")
     app.check_output("python3 -c %s %s %s", script, EXPORT, json.dumps(positions))
+
+
+def unique(name):
+    """A run id never used before (verify may be run more than once on the same hosts)."""
+    return "%s-%d" % (name, time.time() * 1000)
 
 
 def by_class(discrepancies, name):
@@ -185,7 +196,8 @@ def test_empty_export_is_refused_and_changes_no_position(app, db, seed):
     original = json.loads(app.file(EXPORT).content_string)
     write_export(app, [])
     try:
-        rc, out = run_scenario("reconcile_positions_confirm=true", "scenario_mt5_sync_run_id=reconcile-empty")
+        rc, out = run_scenario("reconcile_positions_confirm=true",
+                               "scenario_mt5_sync_run_id=" + unique("reconcile-empty"))
     finally:
         write_export(app, original)
     assert rc != 0, out
@@ -202,9 +214,10 @@ def test_empty_export_is_refused_and_changes_no_position(app, db, seed):
 
 def test_a_further_confirmed_run_changes_nothing_and_gives_auto_trading_back(db, seed):
     before = observe(db)
-    rc, out = run_scenario("reconcile_positions_confirm=true", "scenario_mt5_sync_run_id=reconcile-again")
+    run_id = unique("reconcile-again")
+    rc, out = run_scenario("reconcile_positions_confirm=true", "scenario_mt5_sync_run_id=" + run_id)
     assert rc == 0, out
-    again = report("reconcile-again")
+    again = report(run_id)
     assert again["applied"]["changed"] is False
     assert again["summary"]["actions"] == 0
     after = observe(db)
@@ -212,3 +225,9 @@ def test_a_further_confirmed_run_changes_nothing_and_gives_auto_trading_back(db,
     assert after["sync_log_rows"] == before["sync_log_rows"]
     assert after["auto_trading_ids"] == seed["before"]["auto_trading_ids"]
     assert all(s["restored_at"] is not None for s in after["snapshots"])
+
+
+def test_auto_trading_module_check_apply_check_apply(db, seed):
+    rc, out = run_playbook(os.path.join(PROJECT, "molecule", SCENARIO, "auto_trading_rhythm.yml"))
+    assert rc == 0, out
+    assert observe(db)["auto_trading_ids"] == seed["before"]["auto_trading_ids"]
