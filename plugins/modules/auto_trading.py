@@ -14,11 +14,11 @@ short_description: Suspend auto-trading for every user, remembering who had it, 
 version_added: 0.1.0
 description:
   - With O(state=suspended), records the ids of the users with C(users.auto_trading_enabled = true)
-    in a snapshot table (one row per suspension: run id, user ids, who suspended and when) and
+    in a snapshot table (one row per suspension with run id, user ids, who suspended and when) and
     switches auto-trading off for them, in one transaction. The snapshot survives a crashed
     playbook, so the users can always be given auto-trading back.
   - At most one snapshot is open (not restored) at a time. Suspending while one is open never
-    replaces it: users who have auto-trading on again are added to it and switched off, and its
+    replaces it; users who have auto-trading on again are added to it and switched off, and its
     run id is returned. Suspending again with nobody to switch off changes nothing.
   - With O(state=restored), switches auto-trading back on for exactly the users of the snapshot
     (O(run_id), or the open one) and marks it restored. Users outside the snapshot are not
@@ -40,7 +40,7 @@ options:
     required: true
   run_id:
     description:
-      - Name of the snapshot. Letters, digits and C(. _ : @ + -), at most 100 characters.
+      - Name of the snapshot, at most 100 characters; letters, digits and the characters C(._:@+-).
       - With O(state=suspended), the name of a new snapshot; defaults to
         C(auto-trading-<UTC time>). Ignored when a snapshot is already open (its name is
         returned). A restored snapshot's name is never reused.
