@@ -93,10 +93,14 @@ except ImportError:
     DATABASE_ERRORS = ()
 
 
-def main():
+def argument_spec():
     spec = postgres_argument_spec()
     spec.update(expected=dict(type='dict'), fail_on_mismatch=dict(type='bool', default=True))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     if not HAS_PSYCOPG2:
         module.fail_json(msg=missing_required_lib('psycopg2'), exception=PSYCOPG2_IMPORT_ERROR)
     try:

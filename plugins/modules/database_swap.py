@@ -175,12 +175,16 @@ def swap(module):
         conn.close()
 
 
-def main():
+def argument_spec():
     spec = postgres_argument_spec()
     spec.update(database=dict(type='str', required=True),
                 replacement=dict(type='str', required=True),
                 keep_as=dict(type='str', required=True))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     if not HAS_PSYCOPG2:
         module.fail_json(msg=missing_required_lib('psycopg2'), exception=PSYCOPG2_IMPORT_ERROR)
     try:
