@@ -92,6 +92,22 @@ def test_table_restore_keeps_rows_added_after_the_backup(db, backup):
         assert restored[table] == backup[table]
 
 
+def test_missing_only_inserts_absent_rows_and_leaves_the_rest(db, backup):
+    results = _json(db, "modes_results.json")
+    report = results["missing_only"]
+    assert (report["inserted"], report["updated"], report["deleted"]) == (3, 0, 0)
+    assert int(results["renamed_keys"]) == 1
+    modes = _json(db, "modes.json")
+    assert modes["public.api_keys"]["rows"] == backup["public.api_keys"]["rows"]
+    assert modes["public.api_keys"]["md5"] != backup["public.api_keys"]["md5"]
+
+
+def test_replace_makes_the_table_exactly_as_in_the_backup(db, backup):
+    report = _json(db, "modes_results.json")["replace"]
+    assert (report["inserted"], report["updated"], report["deleted"]) == (0, 0, 1)
+    modes = _json(db, "modes.json")
+    assert modes["public.settings"] == backup["public.settings"]
+
 def test_full_restore_matches_the_backup_table_by_table(db, backup):
     restored = _json(db, "full_restored.json")
     assert sorted(restored) == sorted(backup)
@@ -101,6 +117,15 @@ def test_full_restore_matches_the_backup_table_by_table(db, backup):
     # only the restarted writer has added rows since (trades, with ids above the backup's)
     added = {t: e["rows_after"] for t, e in restored.items() if e.get("rows_after")}
     assert set(added) <= {"public.trades"}
+
+
+def test_a_restore_failing_before_the_swap_leaves_the_live_database(db):
+    failed = _json(db, "failed_restore.json")
+    assert "failed before the swap" in failed["message"]
+    assert "was not changed and the services were started again" in failed["message"]
+    assert failed["oid_before"] == failed["oid_after"]
+    assert int(failed["other_databases"]) == 0
+    assert failed["services"] == ["active"] * 4
 
 
 def test_old_database_is_kept_under_its_stamped_name(db):
