@@ -196,12 +196,16 @@ def test_empty_export_is_refused_and_changes_no_position(app, db, seed):
     original = json.loads(app.file(EXPORT).content_string)
     write_export(app, [])
     try:
-        rc, out = run_scenario("reconcile_positions_confirm=true",
-                               "scenario_mt5_sync_run_id=" + unique("reconcile-empty"))
+        run_id = unique("reconcile-empty")
+        rc, out = run_scenario("reconcile_positions_confirm=true", "scenario_mt5_sync_run_id=" + run_id)
     finally:
         write_export(app, original)
     assert rc != 0, out
     assert "the MT5 export is empty but the database has" in out
+    refused = report(run_id)
+    assert refused["status"] == "refused"
+    assert "the MT5 export is empty but the database has" in refused["error"]
+    assert refused["connectors"] == {"http://%s-app1:8090/positions" % SCENARIO: 0}
     assert "AUTO-TRADING STAYS SUSPENDED" in out
     after = observe(db)
     assert after["fingerprint"] == before["fingerprint"]
