@@ -22,6 +22,8 @@ description:
   - Without O(dest) only the choice is made and described (for a restore plan).
 author:
   - Forex AI platform engineering (@forexai)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   source:
     description:
@@ -100,6 +102,8 @@ attributes:
       - In check mode the set is chosen and described but not downloaded.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 requirements:
   - boto3 (for O(source=s3))
 '''
@@ -145,7 +149,7 @@ set_dir:
   returned: when O(dest) is given and not in check mode
   type: str
 dump_path:
-  description: Path of the dump inside O(set_dir).
+  description: Path of the dump inside RV(set_dir).
   returned: when O(dest) is given and not in check mode
   type: str
 row_counts:

@@ -33,11 +33,14 @@ options:
     default: true
 extends_documentation_fragment:
   - forexai.dr.postgres
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 requirements:
   - psycopg2 >= 2.8
 '''

@@ -44,6 +44,7 @@ options:
     required: true
 extends_documentation_fragment:
   - forexai.dr.postgres
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -51,6 +52,8 @@ attributes:
       - Reports what would be renamed and how many sessions would be ended.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - O(db) is the maintenance database to connect to (V(postgres) when omitted); the
     connection role must be a superuser or own both databases.

@@ -13,7 +13,7 @@ module: restore_progress
 short_description: Poll an asynchronous pg_restore and show how far it is
 version_added: 0.1.0
 description:
-  - Like M(ansible.builtin.async_status) for a job started with C(async) and C(poll: 0), and
+  - Like M(ansible.builtin.async_status) for a job started with C(async) and C(poll=0), and
     additionally reads the job's C(pg_restore --verbose) log to say how many tables are
     loaded, how many indexes and constraints are built, and the step it is on.
   - Used in an C(until) loop, it shows that progress on every retry at the default
@@ -21,10 +21,13 @@ description:
   - Changes nothing. This is an action plugin; the work happens on the target.
 author:
   - Forex AI platform engineering (@forexai)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 options:
   jid:
     description:
-      - The job id (RV(ansible.builtin.async_status#module:ansible_job_id)) of the async task.
+      - The job id (C(ansible_job_id)) the async task registered.
     type: str
     required: true
   log:
@@ -35,10 +38,16 @@ options:
 attributes:
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 '''
 
 EXAMPLES = r'''
@@ -72,7 +81,7 @@ progress:
   description: Tables loaded, indexes and constraints built, and the last step started.
   returned: when O(log) is given
   type: str
-  sample: 7 tables loaded, 12 indexes/constraints built; last: creating INDEX "public.trades_open_time_idx"
+  sample: '7 tables loaded, 12 indexes/constraints built; last: creating INDEX "public.trades_open_time_idx"'
 rc:
   description: The job's exit code, once it has finished.
   returned: when finished

@@ -83,6 +83,7 @@ options:
     default: 10s
 extends_documentation_fragment:
   - forexai.dr.postgres
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -92,6 +93,8 @@ attributes:
         Sequences are not moved.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - O(db) is the live database. The connection role needs C(CREATEDB) for the scratch
     database and write access to the table (a superuser over the local socket is simplest).
