@@ -119,6 +119,7 @@ extends_documentation_fragment:
   - forexai.dr.postgres
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Check mode runs every check, the test restore included. The temporary database it
@@ -126,6 +127,7 @@ attributes:
         verification that skipped its restore under C(--check) would report a set as good
         that was never shown to restore.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - O(db) is the maintenance database used to create and drop the temporary database;

@@ -1,13 +1,14 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, Forex AI platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """forexai-backup: verified, off-site backups of the Forex AI database, files and configuration.
 
-Deployed by the forexai.dr.backup role. Runs on the database host as root. Needs python3,
+Deployed by the forexai.dr.backup role to /usr/local/lib/forexai-backup/ and run through the
+/usr/local/sbin/forexai-backup wrapper, on the database host, as root. Needs python3,
 python3-psycopg2 and (for --upload and S3 pruning) python3-boto3, plus the PostgreSQL client
 programs and `age`. The retention decision and the manifest checks live in retention.py and
-backup_set.py, deployed next to this program (FOREXAI_BACKUP_LIB overrides where to find them).
+backup_set.py, which the role deploys next to this file from the collection's
+plugins/module_utils (FOREXAI_BACKUP_LIB overrides where to find them).
 """
 
 import argparse
@@ -16,7 +17,6 @@ import datetime
 import errno
 import fcntl
 import fnmatch
-import grp
 import json
 import logging
 import multiprocessing
@@ -26,7 +26,6 @@ import shlex
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import tarfile
@@ -36,9 +35,8 @@ import time
 PROGRAM = 'forexai-backup'
 VERSION = '1.0.0'
 DEFAULT_CONFIG = '/etc/forexai/backup.conf'
-DEFAULT_LIB_DIR = '/usr/local/lib/forexai-backup'
 
-sys.path.insert(0, os.environ.get('FOREXAI_BACKUP_LIB', DEFAULT_LIB_DIR))
+sys.path.insert(0, os.environ.get('FOREXAI_BACKUP_LIB', os.path.dirname(os.path.abspath(__file__))))
 try:
     import backup_set  # noqa: E402  (deployed next to this program)
     import retention  # noqa: E402
@@ -986,8 +984,8 @@ class S3Store:
         """Integrity of one uploaded object. Returns how it was checked; raises on mismatch."""
         head = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode='ENABLED')
         if head['ContentLength'] != size:
-            raise IntegrityError('%s is %d bytes in S3, %d locally' % (key, head['ContentLength'],
-                                                                        size))
+            raise IntegrityError('%s is %d bytes in S3, %d locally'
+                                 % (key, head['ContentLength'], size))
         if head.get('Metadata', {}).get('sha256') != digest:
             raise IntegrityError('%s carries sha256 %r in S3, expected %s'
                                  % (key, head.get('Metadata', {}).get('sha256'), digest))

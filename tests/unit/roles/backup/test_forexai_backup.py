@@ -20,7 +20,7 @@ import os
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-SCRIPT = os.path.join(ROOT, 'roles', 'backup', 'files', 'forexai-backup')
+SCRIPT = os.path.join(ROOT, 'roles', 'backup', 'files', 'forexai_backup.py')
 UTC = datetime.timezone.utc
 
 

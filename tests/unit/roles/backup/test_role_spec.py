@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The backup role's defaults and its argument specs say the same thing."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+import yaml
+
+ROLE = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',
+                                    'roles', 'backup'))
+
+
+def load(*parts):
+    with open(os.path.join(ROLE, *parts)) as handle:
+        return yaml.safe_load(handle)
+
+
+DEFAULTS = load('defaults', 'main.yml')
+SPECS = load('meta', 'argument_specs.yml')['argument_specs']
+
+
+def test_every_default_is_specified_in_some_entry_point():
+    specified = set()
+    for entry in SPECS.values():
+        specified |= set(entry['options'])
+    assert sorted(set(DEFAULTS) - specified) == []
+    assert sorted(specified - set(DEFAULTS)) == []
+
+
+def test_main_entry_point_covers_every_setup_variable():
+    main = set(SPECS['main']['options'])
+    expected = {name for name in DEFAULTS
+                if not name.startswith(('backup_now_', 'backup_verify_'))}
+    assert main == expected
+
+
+@pytest.mark.parametrize('entry', sorted(SPECS))
+def test_spec_defaults_equal_defaults(entry):
+    for name, option in SPECS[entry]['options'].items():
+        assert option['default'] == DEFAULTS[name], '%s: %s' % (entry, name)
+        assert option['description'], name
+        assert option['type'] in ('str', 'int', 'bool', 'path', 'list', 'float', 'dict'), name
+        if option['type'] == 'list':
+            assert 'elements' in option, name
+
+
+def test_public_names_and_secrets():
+    assert all(name.startswith('backup_') for name in DEFAULTS)
+    options = SPECS['main']['options']
+    assert options['backup_s3_secret_key'].get('no_log') is True
+    assert options['backup_s3_access_key'].get('no_log') is True
+    assert DEFAULTS['backup_no_log'] is True
+
+
+def test_schedule_follows_the_plan():
+    assert (DEFAULTS['backup_cron_minute'], DEFAULTS['backup_cron_hour']) == ('0', '*/6')
+    assert DEFAULTS['backup_run_verify'] and DEFAULTS['backup_run_upload']
+    assert DEFAULTS['backup_log_file'] == '/var/log/forex-ai-backup.log'
+    assert (DEFAULTS['backup_retention_local_days'], DEFAULTS['backup_retention_s3_days'],
+            DEFAULTS['backup_retention_monthly_keep_months']) == (30, 90, 12)
