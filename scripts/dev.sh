@@ -88,22 +88,39 @@ stage_sanity() {
   bash "$repo/scripts/ansible-test.sh" sanity
 }
 
-stage_molecule() {
-  local scenarios=("$@") failed=() s
-  if [ ${#scenarios[@]} -eq 0 ]; then
-    for d in "$repo"/molecule/*/molecule.yml; do scenarios+=("$(basename "$(dirname "$d")")"); done
+# Scenarios run in $MOLECULE_LANES parallel lanes (default 2), longest first:
+# much of a scenario's time is spent waiting on hosts, so two lanes finish
+# sooner on two cores than one. Each scenario has its own containers and
+# network, and its own log in build/logs/.
+MOLECULE_ORDER=(backup pitr restore reconcile default)
+
+molecule_one() {
+  local s=$1 t0 log=$build/logs/molecule-$1.log
+  t0=$(now)
+  if (cd "$repo" && molecule test -s "$s") >"$log" 2>&1; then
+    echo "molecule $s: passed in $(( $(now) - t0 )) s" | tee -a "$build/molecule-summary.txt"
+  else
+    echo "molecule $s: FAILED after $(( $(now) - t0 )) s (log: $log); its last lines:" | tee -a "$build/molecule-summary.txt"
+    tail -n 60 "$log" | sed 's/^/    /'
+    return 1
   fi
-  for s in "${scenarios[@]}"; do
-    say "molecule scenario: $s"
-    local t0; t0=$(now)
-    if (cd "$repo" && molecule test -s "$s"); then
-      echo "molecule $s: passed in $(( $(now) - t0 )) s" | tee -a "$build/molecule-summary.txt"
-    else
-      echo "molecule $s: FAILED after $(( $(now) - t0 )) s" | tee -a "$build/molecule-summary.txt"
-      failed+=("$s")
-    fi
-  done
-  [ ${#failed[@]} -eq 0 ]
+}
+
+stage_molecule() {
+  local scenarios=() s lanes=${MOLECULE_LANES:-2}
+  if [ $# -gt 0 ]; then scenarios=("$@")
+  else
+    for s in "${MOLECULE_ORDER[@]}"; do [ -f "$repo/molecule/$s/molecule.yml" ] && scenarios+=("$s"); done
+    for d in "$repo"/molecule/*/molecule.yml; do
+      s=$(basename "$(dirname "$d")")
+      [[ " ${scenarios[*]} " == *" $s "* ]] || scenarios+=("$s")
+    done
+  fi
+  mkdir -p "$build/logs"
+  say "molecule: ${scenarios[*]} (${lanes} at a time; logs in build/logs/)"
+  export -f molecule_one now
+  export repo build
+  printf '%s\n' "${scenarios[@]}" | xargs -P "$lanes" -I{} bash -c 'molecule_one "$1"' _ {}
 }
 
 cmd_test() {
@@ -161,6 +178,6 @@ case "${1:-}" in
   lab-down) cmd_lab_down ;;
   lab-status) cmd_lab_status ;;
   lint|build|units|sanity) setup_apt; setup_venv; "stage_$1" ;;
-  molecule) shift; setup; stage_molecule "$@" ;;
+  molecule) shift; setup; : >"$build/molecule-summary.txt"; stage_molecule "$@" ;;
   *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

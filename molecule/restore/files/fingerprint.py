@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Fingerprint every table of a database: row count and md5 of its rows in key order.
 
 Usage: fingerprint.py DB [--upto FILE]

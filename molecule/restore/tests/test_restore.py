@@ -108,6 +108,7 @@ def test_replace_makes_the_table_exactly_as_in_the_backup(db, backup):
     modes = _json(db, "modes.json")
     assert modes["public.settings"] == backup["public.settings"]
 
+
 def test_full_restore_matches_the_backup_table_by_table(db, backup):
     restored = _json(db, "full_restored.json")
     assert sorted(restored) == sorted(backup)
