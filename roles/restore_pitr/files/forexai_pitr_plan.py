@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright: (c) 2025, Forex AI platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Validate a point-in-time recovery target and choose the backup set to restore.
