@@ -23,6 +23,7 @@ description:
 author:
   - Forex AI platform engineering (@forexai)
 extends_documentation_fragment:
+  - forexai.dr.s3
   - ansible.builtin.action_common_attributes
 options:
   source:
@@ -57,44 +58,6 @@ options:
       - Directory of the local sets, for O(source=local).
     type: path
     default: /var/backups/forexai
-  bucket:
-    description:
-      - S3 bucket holding the sets. Required when O(source=s3).
-    type: str
-  prefix:
-    description:
-      - Key prefix of the sets; a set's files are under C(<prefix>/<set id>/).
-    type: str
-    default: ''
-  endpoint_url:
-    description:
-      - URL of an S3-compatible endpoint. AWS S3 when omitted.
-    type: str
-  region:
-    description:
-      - S3 region.
-    type: str
-    default: us-east-1
-  ca_bundle:
-    description:
-      - CA certificates to check the S3 endpoint's TLS certificate with.
-    type: path
-  addressing_style:
-    description:
-      - S3 addressing style.
-    type: str
-    choices: [ auto, path, virtual ]
-    default: auto
-  access_key:
-    description:
-      - S3 access key. boto3's usual sources when omitted.
-    type: str
-    aliases: [ aws_access_key_id ]
-  secret_key:
-    description:
-      - S3 secret key, with O(access_key).
-    type: str
-    aliases: [ aws_secret_access_key ]
 attributes:
   check_mode:
     support: full
@@ -104,10 +67,7 @@ attributes:
     support: none
   platform:
     platforms: posix
-requirements:
-  - boto3 (for O(source=s3))
 '''
-
 EXAMPLES = r'''
 - name: Describe the newest verified set (for a plan)
   forexai.dr.backup_set_fetch:
@@ -174,47 +134,30 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.forexai.dr.plugins.module_utils import backup_set
 from ansible_collections.forexai.dr.plugins.module_utils import restore as rlib
 
-try:
-    import boto3
-    from botocore.config import Config as BotoConfig
-    HAS_BOTO3 = True
-    BOTO3_IMPORT_ERROR = None
-except ImportError:
-    HAS_BOTO3 = False
-    BOTO3_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.forexai.dr.plugins.module_utils.s3 import (
+    BOTO3_IMPORT_ERROR,
+    HAS_BOTO3,
+    s3_argument_spec,
+    s3_client,
+)
 
 
 def argument_spec():
-    return dict(
+    spec = s3_argument_spec()
+    spec.update(
         source=dict(type='str', default='s3', choices=['s3', 'local']),
         set_id=dict(type='str', default=''),
         before=dict(type='str', default=''),
         require_verified=dict(type='bool', default=True),
         dest=dict(type='path'),
         backup_dir=dict(type='path', default='/var/backups/forexai'),
-        bucket=dict(type='str'),
-        prefix=dict(type='str', default=''),
-        endpoint_url=dict(type='str'),
-        region=dict(type='str', default='us-east-1'),
-        ca_bundle=dict(type='path'),
-        addressing_style=dict(type='str', default='auto', choices=['auto', 'path', 'virtual']),
-        access_key=dict(type='str', aliases=['aws_access_key_id'], no_log=True),
-        secret_key=dict(type='str', aliases=['aws_secret_access_key'], no_log=True),
     )
+    return spec
 
 
 class S3Sets:
     def __init__(self, params):
-        kwargs = dict(
-            endpoint_url=params['endpoint_url'] or None,
-            region_name=params['region'] or None,
-            verify=params['ca_bundle'] or None,
-            config=BotoConfig(s3={'addressing_style': params['addressing_style']},
-                              retries={'max_attempts': 5, 'mode': 'standard'}))
-        if params['access_key']:
-            kwargs['aws_access_key_id'] = params['access_key']
-            kwargs['aws_secret_access_key'] = params['secret_key']
-        self.client = boto3.session.Session().client('s3', **kwargs)
+        self.client = s3_client(params)
         self.bucket = params['bucket']
         self.prefix = params['prefix']
 

@@ -47,45 +47,6 @@ options:
       - Used when O(source=local).
     type: path
     default: /var/backups/forexai
-  bucket:
-    description:
-      - S3 bucket holding the sets. Required when O(source=s3).
-    type: str
-  prefix:
-    description:
-      - Key prefix of the sets in O(bucket); a set's files are under C(<prefix>/<set id>/).
-    type: str
-    default: ''
-  endpoint_url:
-    description:
-      - URL of an S3-compatible endpoint. AWS S3 when omitted.
-    type: str
-  region:
-    description:
-      - S3 region.
-    type: str
-    default: us-east-1
-  ca_bundle:
-    description:
-      - CA certificate bundle to check the S3 endpoint's TLS certificate with.
-    type: path
-  addressing_style:
-    description:
-      - S3 addressing style; V(path) suits most S3-compatible stores.
-    type: str
-    choices: [ auto, path, virtual ]
-    default: auto
-  access_key:
-    description:
-      - S3 access key. When omitted, boto3's usual sources (environment, shared credentials
-        file, instance profile) are used.
-    type: str
-    aliases: [ aws_access_key_id ]
-  secret_key:
-    description:
-      - S3 secret key, with O(access_key). Never logged.
-    type: str
-    aliases: [ aws_secret_access_key ]
   work_dir:
     description:
       - Directory in which a temporary download directory is made for O(source=s3).
@@ -117,6 +78,7 @@ options:
     default: true
 extends_documentation_fragment:
   - forexai.dr.postgres
+  - forexai.dr.s3
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -139,14 +101,12 @@ notes:
     run as C(postgres).
 requirements:
   - psycopg2 >= 2.8
-  - boto3 (for O(source=s3))
   - PostgreSQL client programs (C(pg_restore)) of a version at least the dump's
 seealso:
   - name: The backup role
     description: Installs and schedules C(forexai-backup), which writes these sets.
     link: https://git.forexai.internal/platform/forexai-dr/-/blob/main/roles/backup/README.md
 '''
-
 EXAMPLES = r'''
 - name: Verify the newest local backup set
   forexai.dr.backup_verify:
@@ -278,14 +238,12 @@ from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
     postgres_argument_spec,
 )
 
-try:
-    import boto3
-    from botocore.config import Config as BotoConfig
-    HAS_BOTO3 = True
-    BOTO3_IMPORT_ERROR = None
-except ImportError:
-    HAS_BOTO3 = False
-    BOTO3_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.forexai.dr.plugins.module_utils.s3 import (
+    BOTO3_IMPORT_ERROR,
+    HAS_BOTO3,
+    s3_argument_spec,
+    s3_client,
+)
 
 try:
     import psycopg2
@@ -318,18 +276,11 @@ class VerifyError(Exception):
 
 def argument_spec():
     spec = postgres_argument_spec()
+    spec.update(s3_argument_spec())
     spec.update(
         source=dict(type='str', default='local', choices=['local', 's3']),
         set_id=dict(type='str', default='latest'),
         backup_dir=dict(type='path', default='/var/backups/forexai'),
-        bucket=dict(type='str'),
-        prefix=dict(type='str', default=''),
-        endpoint_url=dict(type='str'),
-        region=dict(type='str', default='us-east-1'),
-        ca_bundle=dict(type='path'),
-        addressing_style=dict(type='str', default='auto', choices=['auto', 'path', 'virtual']),
-        access_key=dict(type='str', aliases=['aws_access_key_id'], no_log=True),
-        secret_key=dict(type='str', aliases=['aws_secret_access_key'], no_log=True),
         work_dir=dict(type='path'),
         restore=dict(type='bool', default=True),
         jobs=dict(type='int', default=1),
@@ -419,20 +370,6 @@ def local_latest(backup_dir):
         raise VerifyError('cannot list %s: %s' % (backup_dir, to_native(exc)))
     return pick_latest(n for n in names
                        if os.path.isfile(os.path.join(backup_dir, n, backup_set.MANIFEST_NAME)))
-
-
-def s3_client(params):
-    kwargs = dict(
-        endpoint_url=params['endpoint_url'] or None,
-        region_name=params['region'] or None,
-        verify=params['ca_bundle'] or None,
-        config=BotoConfig(s3={'addressing_style': params['addressing_style']},
-                          retries={'max_attempts': 5, 'mode': 'standard'}),
-    )
-    if params['access_key']:
-        kwargs['aws_access_key_id'] = params['access_key']
-        kwargs['aws_secret_access_key'] = params['secret_key']
-    return boto3.session.Session().client('s3', **kwargs)
 
 
 def s3_latest(client, bucket, prefix):

@@ -21,6 +21,7 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.forexai.dr.plugins.doc_fragments import postgres as postgres_fragment
+from ansible_collections.forexai.dr.plugins.doc_fragments import s3 as s3_fragment
 from ansible_collections.forexai.dr.plugins.modules import backup_verify as module
 
 SET_ID = '20261125T180000Z'
@@ -80,6 +81,7 @@ def params_for(**changes):
 def test_documented_options_match_the_argument_spec():
     documented = set(yaml.safe_load(module.DOCUMENTATION)['options'])
     documented |= set(yaml.safe_load(postgres_fragment.ModuleDocFragment.DOCUMENTATION)['options'])
+    documented |= set(yaml.safe_load(s3_fragment.ModuleDocFragment.DOCUMENTATION)['options'])
     assert documented == set(module.argument_spec())
 
 

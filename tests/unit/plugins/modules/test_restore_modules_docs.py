@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from ansible_collections.forexai.dr.plugins.module_utils.postgres import postgres_argument_spec
+from ansible_collections.forexai.dr.plugins.module_utils.s3 import s3_argument_spec
 from ansible_collections.forexai.dr.plugins.modules import backup_set_fetch
 from ansible_collections.forexai.dr.plugins.modules import database_row_counts
 from ansible_collections.forexai.dr.plugins.modules import database_swap
@@ -27,7 +28,7 @@ def test_documentation_matches_the_argument_spec(name):
     assert doc['module'] == name
     yaml.safe_load(module.EXAMPLES)
     yaml.safe_load(module.RETURN)
-    shared = set(postgres_argument_spec())
+    shared = set(postgres_argument_spec()) | set(s3_argument_spec())
     own = dict((k, v) for k, v in spec.items() if k not in shared)
     assert set(own) == set(doc['options'])
     for option, entry in own.items():
