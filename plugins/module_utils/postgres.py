@@ -24,7 +24,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import traceback
+
+from ansible.module_utils.common.text.converters import to_native
 
 try:
     import psycopg2
@@ -124,3 +127,39 @@ def set_setting(cursor, name, value, local=True):
     params = [name, value, bool(local)]
     cursor.execute(statement, params)
     return statement, params
+
+
+# libpq connection keyword -> environment variable, for the PostgreSQL client
+# programs (pg_restore, pg_dump) a module runs beside its psycopg2 connection.
+LIBPQ_ENV = (
+    ('host', 'PGHOST'),
+    ('port', 'PGPORT'),
+    ('user', 'PGUSER'),
+    ('password', 'PGPASSWORD'),
+    ('sslmode', 'PGSSLMODE'),
+    ('sslrootcert', 'PGSSLROOTCERT'),
+    ('sslcert', 'PGSSLCERT'),
+    ('sslkey', 'PGSSLKEY'),
+    ('passfile', 'PGPASSFILE'),
+    ('options', 'PGOPTIONS'),
+    ('connect_timeout', 'PGCONNECT_TIMEOUT'),
+    ('application_name', 'PGAPPNAME'),
+)
+
+
+def libpq_env(kwargs, base=None):
+    """Environment for libpq programs (pg_restore) equivalent to psycopg2 ``kwargs``."""
+    env = dict(base if base is not None else os.environ)
+    for variable in dict(LIBPQ_ENV).values():
+        env.pop(variable, None)
+    env.pop('PGDATABASE', None)
+    for keyword, variable in LIBPQ_ENV:
+        value = kwargs.get(keyword)
+        if value is not None and value != '':
+            env[variable] = str(value)
+    return env
+
+
+def tail(text, lines=6):
+    """The last lines of a program's output, on one line, for an error message."""
+    return ' | '.join(to_native(text).strip().splitlines()[-lines:])

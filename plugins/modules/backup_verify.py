@@ -235,7 +235,9 @@ from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
     PSYCOPG2_IMPORT_ERROR,
     connect,
     connection_kwargs,
+    libpq_env,
     postgres_argument_spec,
+    tail,
 )
 
 from ansible_collections.forexai.dr.plugins.module_utils.s3 import (
@@ -252,22 +254,6 @@ try:
 except ImportError:
     pg_sql = None
     DATABASE_ERRORS = ()
-
-# libpq connection keyword -> environment variable, for pg_restore.
-LIBPQ_ENV = (
-    ('host', 'PGHOST'),
-    ('port', 'PGPORT'),
-    ('user', 'PGUSER'),
-    ('password', 'PGPASSWORD'),
-    ('sslmode', 'PGSSLMODE'),
-    ('sslrootcert', 'PGSSLROOTCERT'),
-    ('sslcert', 'PGSSLCERT'),
-    ('sslkey', 'PGSSLKEY'),
-    ('passfile', 'PGPASSFILE'),
-    ('options', 'PGOPTIONS'),
-    ('connect_timeout', 'PGCONNECT_TIMEOUT'),
-    ('application_name', 'PGAPPNAME'),
-)
 
 
 class VerifyError(Exception):
@@ -298,18 +284,6 @@ MODULE_KWARGS = dict(
 
 
 # --- pure helpers -----------------------------------------------------------------------
-
-def libpq_env(kwargs, base=None):
-    """Environment for libpq programs (pg_restore) equivalent to psycopg2 ``kwargs``."""
-    env = dict(base if base is not None else os.environ)
-    for variable in dict(LIBPQ_ENV).values():
-        env.pop(variable, None)
-    env.pop('PGDATABASE', None)
-    for keyword, variable in LIBPQ_ENV:
-        value = kwargs.get(keyword)
-        if value is not None and value != '':
-            env[variable] = str(value)
-    return env
 
 
 def pick_latest(candidates):
@@ -355,10 +329,6 @@ def pg_restore_path(pg_bin_dir, server_version_num, exists=os.path.isfile):
         if exists(candidate):
             return candidate
     return 'pg_restore'
-
-
-def tail(text, lines=6):
-    return ' | '.join(to_native(text).strip().splitlines()[-lines:])
 
 
 # --- locating and fetching the set --------------------------------------------------------

@@ -213,7 +213,9 @@ from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
     PSYCOPG2_IMPORT_ERROR,
     connect,
     connection_kwargs,
+    libpq_env,
     postgres_argument_spec,
+    tail,
 )
 
 try:
@@ -226,11 +228,6 @@ except ImportError:
 
 STEP_COUNTS = {'delete': 'deleted', 'update': 'updated', 'insert': 'inserted'}
 
-LIBPQ_ENV = (
-    ('host', 'PGHOST'), ('port', 'PGPORT'), ('user', 'PGUSER'), ('password', 'PGPASSWORD'),
-    ('sslmode', 'PGSSLMODE'), ('sslrootcert', 'PGSSLROOTCERT'),
-    ('connect_timeout', 'PGCONNECT_TIMEOUT'), ('application_name', 'PGAPPNAME'),
-)
 
 COLUMNS_SQL = """
 SELECT a.attname, a.attgenerated <> '' AS generated, a.attidentity
@@ -262,22 +259,6 @@ def argument_spec():
         lock_timeout=dict(type='str', default='10s'),
     )
     return spec
-
-
-def libpq_env(kwargs):
-    env = dict(os.environ)
-    for _keyword, variable in LIBPQ_ENV:
-        env.pop(variable, None)
-    env.pop('PGDATABASE', None)
-    for keyword, variable in LIBPQ_ENV:
-        value = kwargs.get(keyword)
-        if value is not None and value != '':
-            env[variable] = str(value)
-    return env
-
-
-def tail(text, lines=6):
-    return ' | '.join(to_native(text).strip().splitlines()[-lines:])
 
 
 def pg_program(params, name):
