@@ -20,7 +20,9 @@ export ANSIBLE_HOME=$build/ansible-home
 export PATH=$venv/bin:$PATH
 mkdir -p "$build"
 
-APT_PACKAGES=(podman runc debootstrap python3-venv git curl ca-certificates rsync)
+# netavark + aardvark-dns: container networks whose hosts resolve each other by name.
+APT_PACKAGES=(podman runc netavark aardvark-dns iptables debootstrap debian-archive-keyring
+  python3-venv git curl ca-certificates rsync)
 
 say() { printf '\n==> %s\n' "$*"; }
 now() { date +%s; }
@@ -33,7 +35,7 @@ setup_apt() {
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
 
