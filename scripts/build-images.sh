@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Build the lab's container host images, each tagged by a hash of its inputs.
 #
-#   forexai-base         debootstrap'd Debian 12 with systemd as PID 1
-#   forexai-db           + PostgreSQL 15, pgBackRest, psycopg2, boto3, age
+#   forexai-base         debootstrap'd Debian 12 with systemd as PID 1 and sshd
+#                        (host keys made at each container's first boot)
+#   forexai-db           + PostgreSQL 15 (cluster 15/main with data checksums),
+#                        pgBackRest, psycopg2, boto3, age
+#   forexai-dbbare       + only what Ansible needs: a database host without
+#                        PostgreSQL, for rebuilds that install it themselves
 #   forexai-app          + Alembic, SQLAlchemy, psycopg2 (the stand-in platform)
-#   forexai-objectstore  + moto server (from a wheelhouse made here) and stunnel
+#   forexai-objectstore  + moto server (from a wheelhouse made here), stunnel,
+#                        aiosmtpd (the lab's mail sink)
 #
 # An image whose tag already exists is not built again, so a second run takes
 # seconds. Prints "NAME=localhost/forexai-NAME:HASH" lines to $IMAGES_ENV
@@ -44,6 +49,10 @@ build_base() {
   # Trim what a container host never needs; keep systemd quiet about them.
   chroot "$root" apt-get clean
   rm -rf "$root"/var/lib/apt/lists/*
+  # Files laid over the root file system (images/base/rootfs); no SSH host
+  # keys in the image: each container host makes its own when it boots.
+  cp -a "$repo/images/base/rootfs/." "$root/"
+  rm -f "$root"/etc/ssh/ssh_host_*
   for unit in systemd-timesyncd getty@tty1 systemd-logind; do
     chroot "$root" systemctl mask "$unit" >/dev/null 2>&1 || true
   done
@@ -82,7 +91,7 @@ if image_exists "$base_tag"; then log "up to date: $base_tag"; else build_base "
 
 : >"$images_env.tmp"
 echo "FOREXAI_IMAGE_BASE=$base_tag" >>"$images_env.tmp"
-for name in db app objectstore; do
+for name in db dbbare app objectstore; do
   [ "$name" = objectstore ] && objectstore_wheels
   tag="localhost/forexai-$name:$(inputs_hash "$repo/images/$name" "$base_tag")"
   if image_exists "$tag"; then log "up to date: $tag"; else build_derived "$name" "$base_tag" "$tag"; fi

@@ -2,7 +2,8 @@
 # One entry point for people and CI. Every command installs what it needs on a
 # fresh Debian 12 machine (as root) and is quick when run again.
 #
-#   scripts/dev.sh demo        bring the lab up, run a disaster scenario, print the report
+#   scripts/dev.sh demo        a fresh lab, then Scenario 1 (server failure) for real: RTO and RPO
+#   scripts/dev.sh demo-deletion  the lab, then Scenario 4 (accidental deletion)
 #   scripts/dev.sh test        lint, sanity, unit tests and every Molecule scenario
 #   scripts/dev.sh lab-up      bring the lab up (idempotent)
 #   scripts/dev.sh lab-down    remove the lab's containers and network
@@ -21,8 +22,10 @@ export PATH=$venv/bin:$PATH
 mkdir -p "$build"
 
 # netavark + aardvark-dns: container networks whose hosts resolve each other by name.
+# age: the control node makes the test key pair and decrypts configuration archives.
+# openssh-client: Ansible's SSH connection to the lab hosts (lab_connection: ssh) and tests.
 APT_PACKAGES=(podman runc netavark aardvark-dns iptables debootstrap debian-archive-keyring
-  python3-venv git curl ca-certificates rsync)
+  python3-venv git curl ca-certificates rsync age openssh-client)
 
 say() { printf '\n==> %s\n' "$*"; }
 now() { date +%s; }
@@ -96,7 +99,22 @@ stage_sanity() {
 # much of a scenario's time is spent waiting on hosts, so two lanes finish
 # sooner on two cores than one. Each scenario has its own containers and
 # network, and its own log in build/logs/.
-MOLECULE_ORDER=(pitr backup restore default)
+MOLECULE_ORDER=(pitr backup server_failure restore default)
+
+# What a failed scenario's log says about the failure: the last task that
+# failed (a rescued failure comes earlier; the one that stopped the run is the
+# last), with its task header and message, then the log's end. A CI log is
+# gone once the run ends, so this is what is left to read.
+molecule_failure() {
+  local log=$1 n
+  n=$(grep -n -E 'fatal: \[|failed: \[|FAILED! =>|ERROR! ' "$log" | tail -n 1 | cut -d: -f1 || true)
+  if [ -n "$n" ]; then
+    echo "--- the last failed task (log lines $(( n > 40 ? n - 40 : 1 ))-$(( n + 60 ))):"
+    sed -n "$(( n > 40 ? n - 40 : 1 )),$(( n + 60 ))p" "$log" | cut -c1-400
+  fi
+  echo "--- the log's last lines:"
+  tail -n 40 "$log"
+}
 
 molecule_one() {
   local s=$1 t0 log=$build/logs/molecule-$1.log
@@ -104,8 +122,8 @@ molecule_one() {
   if (cd "$repo" && molecule test -s "$s") >"$log" 2>&1; then
     echo "molecule $s: passed in $(( $(now) - t0 )) s" | tee -a "$build/molecule-summary.txt"
   else
-    echo "molecule $s: FAILED after $(( $(now) - t0 )) s (log: $log); its last lines:" | tee -a "$build/molecule-summary.txt"
-    tail -n 60 "$log" | sed 's/^/    /'
+    echo "molecule $s: FAILED after $(( $(now) - t0 )) s (log: $log)" | tee -a "$build/molecule-summary.txt"
+    molecule_failure "$log" | sed 's/^/    /'
     return 1
   fi
 }
@@ -122,7 +140,7 @@ stage_molecule() {
   fi
   mkdir -p "$build/logs"
   say "molecule: ${scenarios[*]} (${lanes} at a time; logs in build/logs/)"
-  export -f molecule_one now
+  export -f molecule_one molecule_failure now
   export repo build
   printf '%s\n' "${scenarios[@]}" | xargs -P "$lanes" -I{} bash -c 'molecule_one "$1"' _ {}
 }
@@ -167,9 +185,21 @@ cmd_lab_status() {
 }
 
 cmd_demo() {
+  # A drill starts from a fresh lab: the previous one left db1 removed and db2 the primary.
+  local t0; t0=$(now)
+  setup
+  say "removing any earlier lab (a drill starts fresh)"
+  lab_play tests/lab/down.yml
+  cmd_lab_up
+  say "running the demo against the lab: Scenario 1, complete server failure"
+  lab_play tests/lab/server_failure_drill.yml -e "lab_image_dbbare=$FOREXAI_IMAGE_DBBARE"
+  say "demo finished in $(( $(now) - t0 )) s (lab left running: scripts/dev.sh lab-down removes it)"
+}
+
+cmd_demo_deletion() {
   local t0; t0=$(now)
   cmd_lab_up
-  say "running the demo against the lab"
+  say "running the second demo against the lab: Scenario 4, accidental deletion"
   lab_play tests/lab/demo.yml
   say "demo finished in $(( $(now) - t0 )) s (lab left running: scripts/dev.sh lab-down removes it)"
 }
@@ -178,6 +208,7 @@ case "${1:-}" in
   setup) setup ;;
   test) cmd_test ;;
   demo) cmd_demo ;;
+  demo-deletion) cmd_demo_deletion ;;
   lab-up) cmd_lab_up ;;
   lab-down) cmd_lab_down ;;
   lab-status) cmd_lab_status ;;

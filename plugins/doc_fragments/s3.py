@@ -14,7 +14,7 @@ class ModuleDocFragment(object):
 options:
   bucket:
     description:
-      - S3 bucket holding the sets. Required when O(source=s3).
+      - S3 bucket holding the sets. Required when sets are read from S3.
     type: str
   prefix:
     description:
@@ -52,5 +52,5 @@ options:
     type: str
     aliases: [ aws_secret_access_key ]
 requirements:
-  - boto3 (for O(source=s3))
+  - boto3 (where S3 is read)
 '''

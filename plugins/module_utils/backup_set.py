@@ -3,10 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Backup sets: naming, manifest checks, checksums and row-count comparison.
 
-Shared by the ``backup_verify`` module and the ``forexai-backup`` program. The backup role
-deploys this file unchanged to ``/usr/local/lib/forexai-backup/backup_set.py``, where the
-program imports it as ``backup_set``: it must stay standard-library only and never import
-Ansible.
+Shared by the modules that read sets (``backup_verify``, ``backup_set_fetch``) and the
+``forexai-backup`` program. The backup role deploys this file unchanged to
+``/usr/local/lib/forexai-backup/backup_set.py``, where the program imports it as
+``backup_set``: it must stay standard-library only and never import Ansible.
+
+Choosing a set has one meaning everywhere: ``newest_usable()`` over the candidates that
+``set_entry()`` describes (local ones from ``local_set_entries()``, S3 ones from
+``s3.set_entries()``).
 
 A backup set is a directory ``<backup dir>/<set id>/`` (locally) or a key prefix
 ``<prefix>/<set id>/`` (in S3) holding the database dump, the file and configuration
@@ -245,6 +249,20 @@ def manifest_problems(manifest):
     return problems
 
 
+def parse_manifest(raw, where):
+    """Parse and check a manifest's bytes. Returns (manifest or None, list of problems)."""
+    try:
+        manifest = json.loads(raw.decode('utf-8'))
+    except ValueError as exc:
+        return None, ['manifest %s is not valid JSON: %s' % (where, exc)]
+    problems = manifest_problems(manifest)
+    return (manifest if not problems else None), problems
+
+
+def missing_manifest_problem(where):
+    return 'manifest %s is missing: the set is incomplete' % where
+
+
 def load_manifest(path):
     """Read and check a manifest file. Returns (manifest or None, list of problems)."""
     try:
@@ -252,14 +270,9 @@ def load_manifest(path):
             raw = handle.read()
     except (IOError, OSError) as exc:
         if getattr(exc, 'errno', None) == 2:
-            return None, ['manifest %s is missing: the set is incomplete' % path]
+            return None, [missing_manifest_problem(path)]
         return None, ['cannot read manifest %s: %s' % (path, exc)]
-    try:
-        manifest = json.loads(raw.decode('utf-8'))
-    except ValueError as exc:
-        return None, ['manifest %s is not valid JSON: %s' % (path, exc)]
-    problems = manifest_problems(manifest)
-    return (manifest if not problems else None), problems
+    return parse_manifest(raw, path)
 
 
 def check_file(path, expected_sha256, expected_size):
@@ -329,3 +342,55 @@ def retention_entry(set_id, manifest, location):
         raise ValueError('cannot tell when backup set %r started' % set_id)
     return {'id': set_id, 'started_at': started, 'verified': verified, 'location': location,
             'complete': manifest is not None}
+
+
+# --------------------------------------------------------------------------- candidates
+
+def set_entry(set_id, manifest, problems=None):
+    """One candidate set: its id, its manifest (None when missing or unsound) and why."""
+    if manifest is not None:
+        started = parse_time(manifest['started_at'])
+    else:
+        started = parse_set_id(set_id)
+    return {'id': set_id, 'manifest': manifest, 'problems': list(problems or []),
+            'started_at': started,
+            'verified': bool(manifest is not None and manifest.get('verified') is True)}
+
+
+def local_set_entries(backup_dir):
+    """A ``set_entry()`` for every set directory in ``backup_dir``, sorted by id.
+
+    Names that are not set ids (``lost+found``, scratch directories) are ignored; a
+    directory that does not exist holds no sets.
+    """
+    entries = []
+    if not os.path.isdir(backup_dir):
+        return entries
+    for name in sorted(os.listdir(backup_dir)):
+        full = os.path.join(backup_dir, name)
+        if parse_set_id(name) is None or not os.path.isdir(full):
+            continue
+        manifest, problems = load_manifest(os.path.join(full, MANIFEST_NAME))
+        entries.append(set_entry(name, manifest, problems))
+    return entries
+
+
+def usable(entry, require_verified=False):
+    """Whether a candidate can be used: its manifest is sound (and it was verified, if asked)."""
+    return entry['manifest'] is not None and (entry['verified'] or not require_verified)
+
+
+def newest_usable(entries, require_verified=False, before=None):
+    """The newest usable set: THE meaning of "the latest set" in this collection.
+
+    :param entries: candidates from ``set_entry()`` (any order).
+    :param require_verified: only sets whose manifest records a passed test restore.
+    :param before: aware datetime: only sets that started strictly before it.
+    :returns: the entry, or None when no set qualifies. Sets of the same start time are
+        told apart by their id.
+    """
+    found = [e for e in entries if usable(e, require_verified)
+             and (before is None or e['started_at'] < before)]
+    if not found:
+        return None
+    return sorted(found, key=lambda e: (e['started_at'], e['id']))[-1]

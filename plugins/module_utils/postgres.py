@@ -40,6 +40,11 @@ except ImportError:
     HAS_PSYCOPG2 = False
     PSYCOPG2_IMPORT_ERROR = traceback.format_exc()
 
+# What the modules import instead of psycopg2 itself: the SQL composition module (None without
+# psycopg2) and the errors to catch (none to catch without it).
+sql = psycopg2.sql if HAS_PSYCOPG2 else None
+DATABASE_ERRORS = (psycopg2.Error,) if HAS_PSYCOPG2 else ()
+
 SSL_MODES = ('allow', 'disable', 'prefer', 'require', 'verify-ca', 'verify-full')
 APPLICATION_NAME = 'forexai.dr'
 

@@ -92,22 +92,10 @@ def derived_name(database, infix, stamp):
 
 # --------------------------------------------------------------------------- choosing a set
 
-def set_entry(set_id, manifest, problems=None):
-    """One candidate set: its id, its manifest (None when missing or unsound) and why."""
-    started = None
-    if manifest is not None:
-        started = backup_set.parse_time(manifest['started_at'])
-    else:
-        started = backup_set.parse_set_id(set_id)
-    return {'id': set_id, 'manifest': manifest, 'problems': list(problems or []),
-            'started_at': started,
-            'verified': bool(manifest is not None and manifest.get('verified') is True)}
-
-
 def choose_set(entries, set_id=None, before=None, require_verified=True):
     """Pick the set to restore.
 
-    :param entries: candidates from ``set_entry()``.
+    :param entries: candidates from ``backup_set.set_entry()``.
     :param set_id: a given set id; wins over ``before``.
     :param before: aware datetime: the newest usable set that started strictly before it.
     :param require_verified: only sets whose manifest says ``verified: true`` are usable.
@@ -128,17 +116,14 @@ def choose_set(entries, set_id=None, before=None, require_verified=True):
             raise RestoreError('backup set %s was not verified by a test restore; '
                                'allow unverified sets to use it anyway' % set_id)
         return entry
-    usable = [e for e in entries if e['manifest'] is not None
-              and (e['verified'] or not require_verified)]
-    kind = 'verified ' if require_verified else 'complete '
-    if before is not None:
-        usable = [e for e in usable if e['started_at'] < before]
-        if not usable:
+    chosen = backup_set.newest_usable(entries, require_verified, before)
+    if chosen is None:
+        kind = 'verified ' if require_verified else 'complete '
+        if before is not None:
             raise RestoreError('no %sbackup set started before %s (%d set(s) seen)'
                                % (kind, backup_set.format_set_id(before), len(entries)))
-    if not usable:
         raise RestoreError('no %sbackup set found (%d set(s) seen)' % (kind, len(entries)))
-    return sorted(usable, key=lambda e: (e['started_at'], e['id']))[-1]
+    return chosen
 
 
 def set_summary(entry, now):
@@ -156,6 +141,7 @@ def set_summary(entry, now):
         'host': manifest.get('host', ''),
         'database': database['name'],
         'server_version': database['server_version'],
+        'server_major': server_major(database.get('server_version_num')),
         'database_size_bytes': database['size_bytes'],
         'files': len(manifest['files']),
         'bytes': sum(f['size'] for f in manifest['files'].values()),
@@ -163,7 +149,21 @@ def set_summary(entry, now):
         'dump_format': database['dump_format'],
         'tables': len(counts),
         'rows': sum(counts.values()),
+        # What else the set can put back on a new host: globals, files, configuration.
+        'archives': {name: archive.get('file', '') for name, archive
+                     in sorted(manifest.get('archives', {}).items())},
     }
+
+
+def server_major(version_num):
+    """``150010`` -> ``'15'``; ``90624`` -> ``'9.6'``; None when unknown."""
+    try:
+        number = int(version_num)
+    except (TypeError, ValueError):
+        return None
+    if number >= 100000:
+        return str(number // 10000)
+    return '%d.%d' % (number // 10000, number // 100 % 100)
 
 
 def describe_age(delta):

@@ -167,6 +167,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native, to_text
 
 from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
+    DATABASE_ERRORS,
     HAS_PSYCOPG2,
     PSYCOPG2_IMPORT_ERROR,
     connect,
@@ -174,6 +175,7 @@ from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
     identifier,
     postgres_argument_spec,
     set_setting,
+    sql as pg_sql,
 )
 from ansible_collections.forexai.dr.plugins.module_utils.auto_trading import (
     CREATE_INDEX_SQL,
@@ -196,13 +198,6 @@ from ansible_collections.forexai.dr.plugins.module_utils.auto_trading import (
     snapshot_view,
 )
 
-if HAS_PSYCOPG2:
-    import psycopg2
-    import psycopg2.sql
-    DATABASE_ERRORS = (psycopg2.Error,)
-else:
-    DATABASE_ERRORS = ()
-
 
 def argument_spec():
     spec = postgres_argument_spec()
@@ -224,7 +219,7 @@ class Session(object):
         self.queries = []
 
     def compose(self, sql):
-        return psycopg2.sql.SQL(sql).format(**dict(
+        return pg_sql.SQL(sql).format(**dict(
             (k, v) for k, v in self.names.items() if '{%s}' % k in sql))
 
     def render(self, sql, params=None):

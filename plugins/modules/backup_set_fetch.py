@@ -125,7 +125,6 @@ files:
 import datetime
 import os
 import shutil
-import tempfile
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -139,6 +138,7 @@ from ansible_collections.forexai.dr.plugins.module_utils.s3 import (
     HAS_BOTO3,
     s3_argument_spec,
     s3_client,
+    set_entries,
 )
 
 
@@ -161,29 +161,9 @@ class S3Sets:
         self.bucket = params['bucket']
         self.prefix = params['prefix']
 
-    def entries(self, work_dir):
-        root = backup_set.s3_set_prefix(self.prefix, '').rstrip('/')
-        root = root + '/' if root else ''
-        ids = []
-        paginator = self.client.get_paginator('list_objects_v2')
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=root, Delimiter='/'):
-            for common in page.get('CommonPrefixes', []):
-                set_id = common['Prefix'][len(root):].strip('/')
-                if backup_set.parse_set_id(set_id):
-                    ids.append(set_id)
-        entries = []
-        for set_id in sorted(ids):
-            path = os.path.join(work_dir, '%s.%s' % (set_id, backup_set.MANIFEST_NAME))
-            key = backup_set.s3_key(self.prefix, set_id, backup_set.MANIFEST_NAME)
-            try:
-                self.client.download_file(self.bucket, key, path)
-            except Exception as exc:  # a set without a manifest is incomplete
-                entries.append(rlib.set_entry(set_id, None, ['no manifest: %s' % to_native(exc)]))
-                continue
-            manifest, problems = backup_set.load_manifest(path)
-            os.unlink(path)
-            entries.append(rlib.set_entry(set_id, manifest, problems))
-        return entries
+    def entries(self):
+        # A manifest that cannot be read makes its set incomplete, not the listing fail.
+        return set_entries(self.client, self.bucket, self.prefix, unreadable_is_incomplete=True)
 
     def download(self, set_id, manifest, set_dir):
         for rel in sorted(manifest['files']):
@@ -198,16 +178,6 @@ class S3Sets:
             os.path.join(set_dir, backup_set.MANIFEST_NAME))
 
 
-def local_entries(backup_dir):
-    entries = []
-    for name in sorted(os.listdir(backup_dir)):
-        if backup_set.parse_set_id(name) and os.path.isdir(os.path.join(backup_dir, name)):
-            manifest, problems = backup_set.load_manifest(
-                os.path.join(backup_dir, name, backup_set.MANIFEST_NAME))
-            entries.append(rlib.set_entry(name, manifest, problems))
-    return entries
-
-
 def fetch(module):
     params = module.params
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -215,17 +185,10 @@ def fetch(module):
     store = None
     if params['source'] == 's3':
         store = S3Sets(params)
-        scratch = params['dest'] or None
-        if scratch and not os.path.isdir(scratch):
-            os.makedirs(scratch, 0o700)
-        listing_dir = tempfile.mkdtemp(prefix='forexai-sets-', dir=scratch)
-        try:
-            entries = store.entries(listing_dir)
-        finally:
-            shutil.rmtree(listing_dir, ignore_errors=True)
+        entries = store.entries()
         where = 's3://%s/%s' % (params['bucket'], backup_set.s3_set_prefix(params['prefix'], '').rstrip('/'))
     else:
-        entries = local_entries(params['backup_dir'])
+        entries = backup_set.local_set_entries(params['backup_dir'])
         where = params['backup_dir']
     chosen = rlib.choose_set(entries, params['set_id'] or None, before,
                              params['require_verified'])
@@ -247,6 +210,8 @@ def fetch(module):
         set_dir = os.path.join(params['dest'], chosen['id'])
         checks = backup_set.check_set_files(set_dir, manifest) if os.path.isdir(set_dir) else {}
         if not checks or not all(c['ok'] for c in checks.values()):
+            if not os.path.isdir(params['dest']):
+                os.makedirs(params['dest'], 0o700)
             shutil.rmtree(set_dir, ignore_errors=True)
             os.makedirs(set_dir, 0o700)
             store.download(chosen['id'], manifest, set_dir)

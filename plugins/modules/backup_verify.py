@@ -38,7 +38,8 @@ options:
   set_id:
     description:
       - The set to verify, a UTC time such as V(20261125T180000Z).
-      - V(latest) picks the newest set that has a manifest.
+      - V(latest) picks the newest usable set, the one whose manifest is present and sound
+        (the collection's one meaning of the newest set; verified or not).
     type: str
     default: latest
   backup_dir:
@@ -114,18 +115,20 @@ EXAMPLES = r'''
   become: true
   become_user: postgres
 
+- name: Check the shared S3 location
+  forexai.dr.s3_location:
+    location: "{{ forexai_s3 }}"
+  register: s3
+  no_log: true
+
 - name: Verify a given set from S3 and keep going when it is bad
   forexai.dr.backup_verify:
     source: s3
-    bucket: forexai-backups
-    prefix: db1
     set_id: 20261125T180000Z
-    endpoint_url: https://objectstore
-    ca_bundle: /usr/local/share/ca-certificates/forexai-lab-ca.crt
-    addressing_style: path
-    access_key: "{{ backup_s3_access_key }}"
-    secret_key: "{{ backup_s3_secret_key }}"
     fail_on_error: false
+  # bucket, prefix, endpoint_url, ... for every module of the group from one location
+  module_defaults:
+    group/forexai.dr.s3: "{{ s3.location }}"
   become: true
   become_user: postgres
   register: verify_result
@@ -230,13 +233,16 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.forexai.dr.plugins.module_utils import backup_set
+from ansible_collections.forexai.dr.plugins.module_utils import verification
 from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
+    DATABASE_ERRORS,
     HAS_PSYCOPG2,
     PSYCOPG2_IMPORT_ERROR,
     connect,
     connection_kwargs,
     libpq_env,
     postgres_argument_spec,
+    sql,
     tail,
 )
 
@@ -245,15 +251,8 @@ from ansible_collections.forexai.dr.plugins.module_utils.s3 import (
     HAS_BOTO3,
     s3_argument_spec,
     s3_client,
+    set_entries,
 )
-
-try:
-    import psycopg2
-    from psycopg2 import sql as pg_sql
-    DATABASE_ERRORS = (psycopg2.Error,)
-except ImportError:
-    pg_sql = None
-    DATABASE_ERRORS = ()
 
 
 class VerifyError(Exception):
@@ -286,10 +285,10 @@ MODULE_KWARGS = dict(
 # --- pure helpers -----------------------------------------------------------------------
 
 
-def pick_latest(candidates):
-    """Newest set id among ``candidates`` (set ids with a manifest), or None."""
-    ids = sorted(c for c in candidates if backup_set.parse_set_id(c) is not None)
-    return ids[-1] if ids else None
+def latest_id(entries):
+    """Id of the newest usable set among ``backup_set.set_entry()`` candidates, or None."""
+    entry = backup_set.newest_usable(entries)
+    return entry['id'] if entry else None
 
 
 def check(name, ok, detail):
@@ -334,27 +333,16 @@ def pg_restore_path(pg_bin_dir, server_version_num, exists=os.path.isfile):
 # --- locating and fetching the set --------------------------------------------------------
 
 def local_latest(backup_dir):
+    if not os.path.isdir(backup_dir):
+        raise VerifyError('cannot list %s: not a directory' % backup_dir)
     try:
-        names = os.listdir(backup_dir)
+        return latest_id(backup_set.local_set_entries(backup_dir))
     except OSError as exc:
         raise VerifyError('cannot list %s: %s' % (backup_dir, to_native(exc)))
-    return pick_latest(n for n in names
-                       if os.path.isfile(os.path.join(backup_dir, n, backup_set.MANIFEST_NAME)))
 
 
 def s3_latest(client, bucket, prefix):
-    root = backup_set.s3_set_prefix(prefix, '').rstrip('/')
-    root = root + '/' if root else ''
-    paginator = client.get_paginator('list_objects_v2')
-    ids = []
-    for page in paginator.paginate(Bucket=bucket, Prefix=root, Delimiter='/'):
-        for common in page.get('CommonPrefixes', []):
-            ids.append(common['Prefix'][len(root):].strip('/'))
-    for set_id in sorted((i for i in ids if backup_set.parse_set_id(i)), reverse=True):
-        key = backup_set.s3_key(prefix, set_id, backup_set.MANIFEST_NAME)
-        if client.list_objects_v2(Bucket=bucket, Prefix=key).get('KeyCount', 0):
-            return set_id
-    return None
+    return latest_id(set_entries(client, bucket, prefix))
 
 
 def s3_download_set(client, bucket, prefix, set_id, dest):
@@ -382,72 +370,85 @@ def s3_download_set(client, bucket, prefix, set_id, dest):
 
 # --- the database part ----------------------------------------------------------------------
 
+class ModuleOps:
+    """The database access of the test restore (module_utils/verification.py), over the
+    module's own connection options: ``admin`` is a connection to the maintenance database."""
+
+    def __init__(self, params, admin):
+        self.params = params
+        self.admin = admin
+
+    def create(self, name):
+        self.admin.cursor().execute(sql.SQL(verification.CREATE_DATABASE_SQL).format(
+            sql.Identifier(name)))
+
+    def drop(self, name):
+        cur = self.admin.cursor()
+        cur.execute(verification.SERVER_VERSION_NUM_SQL)
+        statement = verification.drop_database_sql(cur.fetchone()[0])
+        cur.execute(sql.SQL(statement).format(sql.Identifier(name)))
+
+    def restore(self, argv):
+        proc = subprocess.run(argv, env=libpq_env(connection_kwargs(self.params)),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, check=False)
+        return proc.returncode, proc.stderr
+
+    def count(self, name):
+        conn = connect(dict(self.params, db=name))
+        conn.autocommit = True
+        try:
+            cur = conn.cursor()
+            cur.execute('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+            restored = backup_set.count_rows(cur, sql)
+            cur.execute('COMMIT')
+        finally:
+            conn.close()
+        return restored
+
+
+def restore_checks(result, extra, expected):
+    """The checks and result fields of one test restore (verification.restore_and_compare)."""
+    name = result['temp_database']
+    checks = []
+    out = {'temp_database': name, 'restore_seconds': extra['restore_seconds'],
+           'temp_database_dropped': result['temp_database_dropped']}
+    if result['restore'] == 'failed':
+        checks.append(check('restore', False, extra['restore_detail']))
+    else:
+        checks.append(check('restore', True, 'restored into %s in %.1fs'
+                            % (name, extra['restore_seconds'])))
+        checks.append(check('row_counts', extra['counts_ok'], extra['counts_detail']))
+        differences = result['row_count_differences']
+        if differences:
+            out['row_counts'] = differences
+        else:
+            out['row_counts'] = dict((t, {'manifest': n, 'restored': extra['restored'][t]})
+                                     for t, n in expected.items())
+    if extra['drop_error'] is None:
+        checks.append(check('temp_database_dropped', True, 'dropped %s' % name))
+    else:
+        checks.append(check('temp_database_dropped', False, 'could not drop %s: %s'
+                            % (name, extra['drop_error'])))
+    return checks, out
+
+
 def restore_and_count(params, dump_path, manifest, stamp, checks):
     """Restore into a temporary database, compare counts, always drop it. Appends checks."""
-    result = {}
     name = backup_set.temp_database_name(manifest['database']['name'], stamp)
-    result['temp_database'] = name
     pg_restore = pg_restore_path(params['pg_bin_dir'],
                                  manifest['database'].get('server_version_num'))
     admin = connect(dict(params, db=params['db'] or 'postgres'))
     admin.autocommit = True
-    created = False
     try:
-        cur = admin.cursor()
-        cur.execute(pg_sql.SQL('CREATE DATABASE {} TEMPLATE template0').format(
-            pg_sql.Identifier(name)))
-        created = True
-        kwargs = connection_kwargs(params)
-        argv = [pg_restore, '--no-password', '--dbname=%s' % name, '--no-owner', '--no-acl',
-                '--exit-on-error']
-        if params['jobs'] > 1:
-            argv.append('--jobs=%d' % params['jobs'])
-        argv.append(dump_path)
-        started = time.time()
-        proc = subprocess.run(argv, env=libpq_env(kwargs), stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
-        result['restore_seconds'] = round(time.time() - started, 3)
-        if proc.returncode != 0:
-            checks.append(check('restore', False, 'pg_restore into %s failed (exit %d): %s'
-                                % (name, proc.returncode, tail(proc.stderr))))
-        else:
-            checks.append(check('restore', True, 'restored into %s in %.1fs'
-                                % (name, result['restore_seconds'])))
-            temp_params = dict(params, db=name)
-            conn = connect(temp_params)
-            conn.autocommit = True
-            try:
-                tcur = conn.cursor()
-                tcur.execute('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-                restored = backup_set.count_rows(tcur, pg_sql)
-                tcur.execute('COMMIT')
-            finally:
-                conn.close()
-            expected = manifest['database']['row_counts']
-            ok, detail, differences = backup_set.compare_row_counts(expected, restored)
-            checks.append(check('row_counts', ok, detail))
-            if differences:
-                result['row_counts'] = differences
-            else:
-                result['row_counts'] = dict(
-                    (t, {'manifest': n, 'restored': restored[t]}) for t, n in expected.items())
+        result, extra = verification.restore_and_compare(
+            ModuleOps(params, admin), name, dump_path, manifest['database']['row_counts'],
+            pg_restore, jobs=params['jobs'], clock=time.time)
     finally:
-        if created:
-            try:
-                cur = admin.cursor()
-                cur.execute("SELECT current_setting('server_version_num')::int")
-                force = cur.fetchone()[0] >= 130000
-                statement = ('DROP DATABASE IF EXISTS {} WITH (FORCE)' if force
-                             else 'DROP DATABASE IF EXISTS {}')
-                cur.execute(pg_sql.SQL(statement).format(pg_sql.Identifier(name)))
-                result['temp_database_dropped'] = True
-                checks.append(check('temp_database_dropped', True, 'dropped %s' % name))
-            except DATABASE_ERRORS as exc:
-                result['temp_database_dropped'] = False
-                checks.append(check('temp_database_dropped', False, 'could not drop %s: %s'
-                                    % (name, ' '.join(to_native(exc).split()))))
         admin.close()
-    return result
+    new_checks, out = restore_checks(result, extra, manifest['database']['row_counts'])
+    checks.extend(new_checks)
+    return out
 
 
 # --- the whole verification ---------------------------------------------------------------------
@@ -526,8 +527,7 @@ def verify(params, stamp):
             listing = subprocess.run([pg_restore, '--list', dump_path], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
             if listing.returncode == 0:
-                entries = [line for line in to_native(listing.stdout).splitlines()
-                           if line and not line.startswith(';')]
+                entries = verification.toc_entries(to_native(listing.stdout))
                 checks.append(check('pg_restore_list', True, '%d TOC entries' % len(entries)))
             else:
                 checks.append(check('pg_restore_list', False, 'pg_restore --list failed (exit %d): %s'

@@ -81,19 +81,13 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.forexai.dr.plugins.module_utils import backup_set
 from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
+    DATABASE_ERRORS,
     HAS_PSYCOPG2,
     PSYCOPG2_IMPORT_ERROR,
     connect,
     postgres_argument_spec,
+    sql,
 )
-
-try:
-    import psycopg2
-    from psycopg2 import sql
-    DATABASE_ERRORS = (psycopg2.Error,)
-except ImportError:
-    sql = None
-    DATABASE_ERRORS = ()
 
 
 def argument_spec():

@@ -96,19 +96,13 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.forexai.dr.plugins.module_utils import restore as rlib
 from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
+    DATABASE_ERRORS,
     HAS_PSYCOPG2,
     PSYCOPG2_IMPORT_ERROR,
     connect,
     postgres_argument_spec,
+    sql,
 )
-
-try:
-    import psycopg2
-    from psycopg2 import sql
-    DATABASE_ERRORS = (psycopg2.Error,)
-except ImportError:
-    sql = None
-    DATABASE_ERRORS = ()
 
 TERMINATE_SQL = ('SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity '
                  'WHERE datname = ANY(%s) AND pid <> pg_catalog.pg_backend_pid()')

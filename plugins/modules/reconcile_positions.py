@@ -286,6 +286,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native, to_text
 
 from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
+    DATABASE_ERRORS,
     HAS_PSYCOPG2,
     PSYCOPG2_IMPORT_ERROR,
     connect,
@@ -305,12 +306,6 @@ from ansible_collections.forexai.dr.plugins.module_utils.reconcile import (
     plan_actions,
     summarize,
 )
-
-if HAS_PSYCOPG2:
-    import psycopg2
-    DATABASE_ERRORS = (psycopg2.Error,)
-else:
-    DATABASE_ERRORS = ()
 
 ACCOUNTS_SQL = 'SELECT mt5_account FROM users WHERE mt5_account IS NOT NULL ORDER BY mt5_account'
 POSITION_COLUMNS = ('id, user_id, mt5_account, ticket, symbol, side, volume, open_price, '

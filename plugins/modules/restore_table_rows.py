@@ -209,22 +209,16 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.forexai.dr.plugins.module_utils import restore as rlib
 from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
+    DATABASE_ERRORS,
     HAS_PSYCOPG2,
     PSYCOPG2_IMPORT_ERROR,
     connect,
     connection_kwargs,
     libpq_env,
     postgres_argument_spec,
+    sql,
     tail,
 )
-
-try:
-    import psycopg2
-    from psycopg2 import sql
-    DATABASE_ERRORS = (psycopg2.Error,)
-except ImportError:
-    sql = None
-    DATABASE_ERRORS = ()
 
 STEP_COUNTS = {'delete': 'deleted', 'update': 'updated', 'insert': 'inserted'}
 

@@ -30,18 +30,7 @@ CRON_LINE = ("0 */6 * * * root /usr/local/sbin/forexai-backup --config /etc/fore
              "--verify --upload >> /var/log/forex-ai-backup.log 2>&1")
 
 
-def _host(name):
-    return testinfra.get_host(f"podman://{SCENARIO}-{name}")
-
-
-@pytest.fixture(scope="module")
-def db():
-    return _host("db1")
-
-
-@pytest.fixture(scope="module")
-def app():
-    return _host("app1")
+# The hosts (fixtures db, app, s3) come from molecule/conftest.py.
 
 
 def sql(db, query, database="forexai"):
@@ -153,7 +142,8 @@ def test_run_makes_a_complete_local_set(db, scheduled_run):
     set_id = scheduled_run["set_id"]
     data = manifest(db, set_id)
     assert data["set_id"] == set_id and data["verified"] is True
-    assert set(data["files"]) == {"database.dump", "files.tar.gz", "config.tar.age"}
+    assert set(data["files"]) == {"database.dump", "files.tar.gz", "config.tar.age", "globals.sql.age"}
+    assert data["archives"]["globals"]["encryption"] == "age"
     for rel, entry in data["files"].items():
         path = f"{BACKUP_DIR}/{set_id}/{rel}"
         assert db.file(path).size == entry["size"]
@@ -180,18 +170,19 @@ def test_counts_come_from_the_dumps_snapshot(db, scheduled_run):
 def test_run_makes_a_complete_set_in_s3(db, scheduled_run):
     set_id = scheduled_run["set_id"]
     data = manifest(db, set_id)
-    objects = s3tool(db, "list", f"db1/{set_id}/")
-    expected = {f"db1/{set_id}/{rel}" for rel in data["files"]} | {f"db1/{set_id}/manifest.json"}
+    where = f"{s3_prefix()}/{set_id}"
+    objects = s3tool(db, "list", f"{where}/")
+    expected = {f"{where}/{rel}" for rel in data["files"]} | {f"{where}/manifest.json"}
     assert set(objects) == expected
     for rel, entry in data["files"].items():
-        obj = objects[f"db1/{set_id}/{rel}"]
+        obj = objects[f"{where}/{rel}"]
         assert (obj["size"], obj["sha256"]) == (entry["size"], entry["sha256"])
     local = db.file(f"{BACKUP_DIR}/{set_id}/manifest.json").content
-    assert s3tool(db, "sha256", f"db1/{set_id}/manifest.json") == hashlib.sha256(local).hexdigest()
+    assert s3tool(db, "sha256", f"{where}/manifest.json") == hashlib.sha256(local).hexdigest()
     # The 12 MB model archive went up in 5 MB parts and was checked after upload.
     assert data["files"]["files.tar.gz"]["size"] > 8 * 1024 * 1024
     log = db.file("/var/log/forex-ai-backup.log").content_string
-    assert f"uploaded db1/{set_id}/files.tar.gz" in log and "integrity checked" in log
+    assert f"uploaded {where}/files.tar.gz" in log and "integrity checked" in log
 
 
 def test_files_and_configuration_archives(db, scheduled_run, tmp_path):
@@ -213,6 +204,14 @@ def test_files_and_configuration_archives(db, scheduled_run, tmp_path):
     subprocess.run(["tar", "-xf", str(tmp_path / "config.tar"), "-C", str(tmp_path)], check=True)
     restored = (tmp_path / "etc" / "forexai" / "forexai.env").read_bytes()
     assert restored == db.file("/etc/forexai/forexai.env").content
+    # The cluster's globals too: roles with their password hashes, never in clear on the host.
+    encrypted = db.file(f"{BACKUP_DIR}/{set_id}/globals.sql.age").content
+    assert encrypted.startswith(b"age-encryption.org/v1") and b"CREATE ROLE" not in encrypted
+    (tmp_path / "globals.sql.age").write_bytes(encrypted)
+    globals_sql = subprocess.run(
+        ["age", "-d", "-i", os.path.join(EPHEMERAL, "age.key"), str(tmp_path / "globals.sql.age")],
+        check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
+    assert "CREATE ROLE forexai;" in globals_sql and "SCRAM-SHA-256$" in globals_sql
 
 
 def test_metrics_and_log(db, scheduled_run):
@@ -260,8 +259,17 @@ def test_verify_module_in_check_mode_changes_nothing(db, scheduled_run):
                "postgres") == "0"
 
 
+def s3_config():
+    return json.loads(testinfra.get_host(f"podman://{SCENARIO}-db1").file(CONFIG).content_string)["s3"]
+
+
+def s3_prefix():
+    """The prefix the role wrote into the program's configuration, from the shared forexai_s3."""
+    return s3_config()["prefix"].strip("/")
+
+
 def s3_args(set_id):
-    config = json.loads(_host("db1").file(CONFIG).content_string)["s3"]
+    config = s3_config()
     return {"source": "s3", "bucket": config["bucket"], "prefix": config["prefix"],
             "set_id": set_id, "endpoint_url": config["endpoint_url"],
             "ca_bundle": config["ca_bundle"], "addressing_style": "path",
@@ -274,7 +282,7 @@ def test_a_byte_flipped_in_the_s3_copy_is_detected(db, scheduled_run):
     good = run_module(s3_args(set_id))
     assert good["verified"] is True, good
     size = manifest(db, set_id)["files"]["database.dump"]["size"]
-    s3tool(db, "flip", f"db1/{set_id}/database.dump", str(size // 2))
+    s3tool(db, "flip", f"{s3_prefix()}/{set_id}/database.dump", str(size // 2))
     bad = run_module(s3_args(set_id))
     print("after the flip:", bad["failed_checks"])
     assert bad["verified"] is False

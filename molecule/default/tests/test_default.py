@@ -8,23 +8,11 @@ import os
 import time
 
 import pytest
-import testinfra
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_NAME", "default")
 
 
-def _host(role):
-    return testinfra.get_host(f"podman://{SCENARIO}-{role}")
-
-
-@pytest.fixture(scope="module")
-def app():
-    return _host("app1")
-
-
-@pytest.fixture(scope="module")
-def db():
-    return _host("db1")
+# The hosts (fixtures db, app, s3) come from molecule/conftest.py.
 
 
 def test_health_endpoint_answers_200_from_the_app_host(app):

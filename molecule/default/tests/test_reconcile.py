@@ -9,12 +9,9 @@ export must be refused, and a further confirmed run must change nothing.
 import datetime
 import json
 import os
-import shutil
-import subprocess
 import time
 
 import pytest
-import testinfra
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_NAME", "reconcile")
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
@@ -24,14 +21,7 @@ HELPER = "/usr/local/lib/forexai-molecule/lab_state.py"
 EXPORT = "/var/lib/forexai/mt5/positions.json"
 
 
-@pytest.fixture(scope="module")
-def app():
-    return testinfra.get_host(f"podman://{SCENARIO}-app1")
-
-
-@pytest.fixture(scope="module")
-def db():
-    return testinfra.get_host(f"podman://{SCENARIO}-db1")
+# The hosts (fixtures db, app, s3) come from molecule/conftest.py.
 
 
 @pytest.fixture(scope="module")
@@ -61,22 +51,11 @@ def report(run_id):
         return json.load(fh)
 
 
-def run_playbook(path, *extra_vars):
-    """Run a playbook against the scenario's hosts; return (rc, output)."""
-    command = [shutil.which("ansible-playbook") or "ansible-playbook",
-               "-i", os.environ["MOLECULE_INVENTORY_FILE"], path]
-    for pair in extra_vars:
-        command += ["-e", pair]
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=600, check=False)
-    return done.returncode, done.stdout
-
-
-def run_scenario(*extra_vars):
+def run_scenario(playbook, *extra_vars):
     """Run playbooks/scenario_mt5_sync.yml, its report in the scenario's folder."""
-    return run_playbook(os.path.join(PROJECT, "playbooks", "scenario_mt5_sync.yml"),
-                        "reconcile_positions_report_dir=%s" % os.path.join(EPHEMERAL, "reports"),
-                        *extra_vars)
+    return playbook(os.path.join(PROJECT, "playbooks", "scenario_mt5_sync.yml"),
+                    "reconcile_positions_report_dir=%s" % os.path.join(EPHEMERAL, "reports"),
+                    *extra_vars)
 
 
 def write_export(app, positions):
@@ -191,13 +170,13 @@ def test_auto_trading_ends_exactly_as_it_began(db, seed):
 
 # --- further runs ----------------------------------------------------------------------
 
-def test_empty_export_is_refused_and_changes_no_position(app, db, seed):
+def test_empty_export_is_refused_and_changes_no_position(app, db, seed, playbook):
     before = observe(db)
     original = json.loads(app.file(EXPORT).content_string)
     write_export(app, [])
     try:
         run_id = unique("reconcile-empty")
-        rc, out = run_scenario("reconcile_positions_confirm=true", "scenario_mt5_sync_run_id=" + run_id)
+        rc, out = run_scenario(playbook, "reconcile_positions_confirm=true", "scenario_mt5_sync_run_id=" + run_id)
     finally:
         write_export(app, original)
     assert rc != 0, out
@@ -216,10 +195,10 @@ def test_empty_export_is_refused_and_changes_no_position(app, db, seed):
     assert [sorted(s["user_ids"]) for s in open_snapshots] == [sorted(seed["before"]["auto_trading_ids"])]
 
 
-def test_a_further_confirmed_run_changes_nothing_and_gives_auto_trading_back(db, seed):
+def test_a_further_confirmed_run_changes_nothing_and_gives_auto_trading_back(db, seed, playbook):
     before = observe(db)
     run_id = unique("reconcile-again")
-    rc, out = run_scenario("reconcile_positions_confirm=true", "scenario_mt5_sync_run_id=" + run_id)
+    rc, out = run_scenario(playbook, "reconcile_positions_confirm=true", "scenario_mt5_sync_run_id=" + run_id)
     assert rc == 0, out
     again = report(run_id)
     assert again["applied"]["changed"] is False
@@ -231,7 +210,7 @@ def test_a_further_confirmed_run_changes_nothing_and_gives_auto_trading_back(db,
     assert all(s["restored_at"] is not None for s in after["snapshots"])
 
 
-def test_auto_trading_module_check_apply_check_apply(db, seed):
-    rc, out = run_playbook(os.path.join(PROJECT, "molecule", SCENARIO, "auto_trading_rhythm.yml"))
+def test_auto_trading_module_check_apply_check_apply(db, seed, playbook):
+    rc, out = playbook(os.path.join(PROJECT, "molecule", SCENARIO, "auto_trading_rhythm.yml"))
     assert rc == 0, out
     assert observe(db)["auto_trading_ids"] == seed["before"]["auto_trading_ids"]

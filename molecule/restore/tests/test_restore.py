@@ -6,27 +6,13 @@ writer stopped, in the same state the backup was taken in; later fingerprints ar
 counted apart (``rows_after``) and the rest compares exactly.
 """
 import json
-import os
 
 import pytest
-import testinfra
 
-SCENARIO = os.environ.get("MOLECULE_SCENARIO_NAME", "restore")
 TEST_DIR = "/var/lib/forexai-restore-test"
 
 
-def _host(role):
-    return testinfra.get_host(f"podman://{SCENARIO}-{role}")
-
-
-@pytest.fixture(scope="module")
-def db():
-    return _host("db1")
-
-
-@pytest.fixture(scope="module")
-def app():
-    return _host("app1")
+# The hosts (fixtures db, app, s3) come from molecule/conftest.py.
 
 
 def _json(host, name):

@@ -24,6 +24,13 @@ OPEN_RE = re.compile(r'could not (?:open|find) (?:file|required WAL segment)[^0-
 STOP_RE = re.compile(r'recovery stopping [^\n]*')
 LAST_TX_RE = re.compile(r'last completed transaction was at log time ([^\n]*)')
 TIMELINE_RE = re.compile(r'selected new timeline ID: (\d+)')
+ASYNC_TIMEOUT_RE = re.compile(r"unable to get WAL file '([0-9A-F]{24})' from the archive asynchronously")
+PGBACKREST_RE = re.compile(r'(?:ERROR|WARN): \[\d+\]: [^\n]*')
+# What the server answers this program's own connection attempts while it
+# recovers or stops: not a reason, and enough of them hide the real one.
+NOISE_RE = re.compile(r'the database system is (?:starting up|not yet accepting connections|'
+                      r'not accepting connections|shutting down|in recovery mode)'
+                      r'|Consistent recovery state has not been yet reached')
 TARGET_NOT_REACHED = 'recovery ended before configured recovery target was reached'
 
 
@@ -62,19 +69,29 @@ def last(regex, text):
 
 
 def failure(args, log, reason):
-    missing = last(MISSING_RE, log) or last(REMOVED_RE, log) or last(OPEN_RE, log)
-    fatal = [m[1] for m in FATAL_RE.findall(log)]
+    lines = [line for line in log.splitlines() if line.strip() and not NOISE_RE.search(line)]
+    text = '\n'.join(lines)
+    timed_out = last(ASYNC_TIMEOUT_RE, text)
+    missing = last(MISSING_RE, text) or last(REMOVED_RE, text) or last(OPEN_RE, text)
+    fatal = [m[1] for m in FATAL_RE.findall(text)]
+    pgbackrest = PGBACKREST_RE.findall(text)
     parts = ['recovery to %s failed: %s.' % (args.target_desc, reason)]
     if TARGET_NOT_REACHED in log:
         parts.append('PostgreSQL replayed all WAL it could get and the target was not in it '
-                     '(it is after the end of the archive, on another timeline, or the name is unknown).')
+                     '(it is after the end of the archive, on another timeline, the name is unknown, '
+                     'or archive-get failed to deliver a segment).')
+    if timed_out:
+        parts.append('archive-get gave up waiting for %s (a timeout of the async queue, not proof that '
+                     'the segment is missing from the archive).' % timed_out)
     if missing:
         parts.append('Last WAL segment requested and not found in the archive: %s.' % missing)
     if fatal:
-        parts.append('Server said: %s' % ' | '.join(fatal[-3:]))
+        parts.append('Server said: %s.' % ' | '.join(fatal[-3:]))
+    if pgbackrest:
+        parts.append('pgBackRest said: %s.' % ' | '.join(pgbackrest[-3:]))
     parts.append('Log: %s' % args.log)
-    return {'ok': False, 'msg': ' '.join(parts), 'missing_segment': missing,
-            'target_not_reached': TARGET_NOT_REACHED in log, 'log_tail': log.splitlines()[-25:]}
+    return {'ok': False, 'msg': ' '.join(parts), 'missing_segment': missing or timed_out,
+            'target_not_reached': TARGET_NOT_REACHED in log, 'log_tail': lines[-25:]}
 
 
 def main():

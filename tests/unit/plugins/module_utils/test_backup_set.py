@@ -289,3 +289,52 @@ def test_retention_entry_needs_a_date():
     with pytest.raises(ValueError) as err:
         bs.retention_entry('junk', None, 'local')
     assert str(err.value) == "cannot tell when backup set 'junk' started"
+
+
+# --- choosing a set: one meaning of "the newest usable set" -------------------------------
+
+def _entry(set_id, verified=True, complete=True):
+    started = bs.parse_set_id(set_id).strftime('%Y-%m-%dT%H:%M:%SZ')
+    manifest = {'started_at': started, 'verified': verified} if complete else None
+    return bs.set_entry(set_id, manifest, [] if complete else ['no manifest'])
+
+
+ENTRIES = [_entry('20261125T000000Z'), _entry('20261125T060000Z'),
+           _entry('20261125T120000Z', verified=False), _entry('20261125T180000Z', complete=False)]
+
+
+@pytest.mark.parametrize('require_verified, before, expected', [
+    (False, None, '20261125T120000Z'),
+    (True, None, '20261125T060000Z'),
+    (True, '2026-11-25T06:00:00Z', '20261125T000000Z'),   # strictly before
+    (False, '2026-11-25T00:00:00Z', None),
+])
+def test_newest_usable(require_verified, before, expected):
+    moment = bs.parse_time(before) if before else None
+    chosen = bs.newest_usable(list(reversed(ENTRIES)), require_verified, moment)
+    assert (chosen['id'] if chosen else None) == expected
+
+
+def test_newest_usable_of_nothing():
+    assert bs.newest_usable([]) is None
+    assert bs.newest_usable([_entry('20261125T180000Z', complete=False)]) is None
+
+
+def test_local_set_entries(tmp_path):
+    good = tmp_path / '20261125T000000Z'
+    good.mkdir()
+    (tmp_path / '20261125T060000Z').mkdir()          # no manifest: incomplete
+    (tmp_path / 'lost+found').mkdir()
+    (tmp_path / '20261125T120000Z').write_text('')   # a file, not a set
+    (good / 'manifest.json').write_text('{"format_version": 1}')
+    entries = bs.local_set_entries(str(tmp_path))
+    assert [e['id'] for e in entries] == ['20261125T000000Z', '20261125T060000Z']
+    assert entries[0]['manifest'] is None and "manifest has no 'set_id'" in entries[0]['problems']
+    assert entries[1]['problems'] == ['manifest %s is missing: the set is incomplete'
+                                      % (tmp_path / '20261125T060000Z' / 'manifest.json')]
+    assert bs.local_set_entries(str(tmp_path / 'missing')) == []
+
+
+def test_parse_manifest_names_where_it_came_from():
+    assert bs.parse_manifest(b'{', 's3://b/k')[0] is None
+    assert bs.parse_manifest(b'{', 's3://b/k')[1][0].startswith('manifest s3://b/k is not valid JSON')

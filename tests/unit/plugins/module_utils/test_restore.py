@@ -10,6 +10,7 @@ import datetime
 
 import pytest
 
+from ansible_collections.forexai.dr.plugins.module_utils import backup_set
 from ansible_collections.forexai.dr.plugins.module_utils import restore as r
 
 UTC = datetime.timezone.utc
@@ -30,10 +31,10 @@ def manifest(set_id, verified=True, started=None):
 
 def entries():
     return [
-        r.set_entry('20261125T000000Z', manifest('20261125T000000Z')),
-        r.set_entry('20261125T060000Z', manifest('20261125T060000Z')),
-        r.set_entry('20261125T120000Z', manifest('20261125T120000Z', verified=False)),
-        r.set_entry('20261125T180000Z', None, ['manifest is missing: the set is incomplete']),
+        backup_set.set_entry('20261125T000000Z', manifest('20261125T000000Z')),
+        backup_set.set_entry('20261125T060000Z', manifest('20261125T060000Z')),
+        backup_set.set_entry('20261125T120000Z', manifest('20261125T120000Z', verified=False)),
+        backup_set.set_entry('20261125T180000Z', None, ['manifest is missing: the set is incomplete']),
     ]
 
 
@@ -142,6 +143,13 @@ def test_set_summary():
     assert summary['age_seconds'] == 3723
     assert summary['age'] == '1h 2m 3s'
     assert (summary['tables'], summary['rows'], summary['bytes']) == (2, 22, 1500)
+    assert summary['archives'] == {}
+
+
+@pytest.mark.parametrize('number, major', [(150010, '15'), (170002, '17'), (90624, '9.6'),
+                                           (None, None), ('x', None)])
+def test_server_major(number, major):
+    assert r.server_major(number) == major
 
 
 @pytest.mark.parametrize('seconds, text', [

@@ -125,14 +125,29 @@ def test_libpq_env_maps_and_clears():
     assert base['PGHOST'] == 'stale'
 
 
-@pytest.mark.parametrize('candidates, expected', [
-    (['20261125T180000Z', '20261125T060000Z', 'lost+found', '20261126T000000Z'],
+@pytest.mark.parametrize('complete, incomplete, expected', [
+    (['20261125T180000Z', '20261125T060000Z', 'lost+found', '20261126T000000Z'], [],
      '20261126T000000Z'),
-    (['junk'], None),
-    ([], None),
+    # "latest" is the newest usable set: an incomplete newer set (no manifest) is passed over.
+    (['20261125T060000Z'], ['20261126T000000Z'], '20261125T060000Z'),
+    (['junk'], [], None),
+    ([], [], None),
 ])
-def test_pick_latest(candidates, expected):
-    assert module.pick_latest(candidates) == expected
+def test_latest_is_the_newest_usable_set(tmp_path, complete, incomplete, expected):
+    for name in complete:
+        if name.startswith('2026'):
+            make_set(tmp_path, name)
+        else:
+            (tmp_path / name).mkdir()
+    for name in incomplete:
+        make_set(tmp_path, name, complete=False)
+    assert module.local_latest(str(tmp_path)) == expected
+
+
+def test_latest_of_a_missing_directory_is_an_error(tmp_path):
+    with pytest.raises(module.VerifyError) as err:
+        module.local_latest(str(tmp_path / 'nope'))
+    assert str(err.value) == 'cannot list %s: not a directory' % (tmp_path / 'nope')
 
 
 @pytest.mark.parametrize('bin_dir, version, present, expected', [

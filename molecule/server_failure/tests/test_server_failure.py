@@ -1,0 +1,308 @@
+"""Scenario 1, complete server failure, caused for real and recovered by the playbook.
+
+The tests run in order and share the state of the scenario's hosts: refusals first (nothing
+may be created), then db1 is removed with its volumes, the playbook rebuilds on db2, and the
+data is read back and compared with what was there before the kill.
+"""
+import calendar
+import concurrent.futures
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+import pytest
+import testinfra
+
+# Host names use a hyphen: botocore refuses an endpoint whose host name has an underscore.
+SCENARIO = "server-failure"
+PLAYBOOK = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."),
+                        "playbooks", "scenario_server_failure.yml")
+DB1, DB2 = f"{SCENARIO}-db1", f"{SCENARIO}-db2"
+BASE_VARS = (f"server_rebuild_failed_host={DB1}", f"server_rebuild_replacement={DB2}")
+STATE = {}
+LAB_S3 = {"endpoint_url": f"https://{SCENARIO}-s3", "bucket": "forexai-backups", "prefix": "forexai",
+          "region": "us-east-1", "ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
+          "addressing_style": "path", "access_key": "lab-access-key", "secret_key": "lab-secret-key"}
+PSQL = "runuser -u postgres -- psql -X -A -t -v ON_ERROR_STOP=1 -d forexai -c {}"
+
+
+def container_exists(name):
+    return subprocess.run(["podman", "container", "exists", name], check=False).returncode == 0
+
+
+def recap(output):
+    """{host: {'ok': n, 'changed': n, 'failed': n, ...}} from a PLAY RECAP."""
+    hosts = {}
+    for line in output.split("PLAY RECAP")[-1].splitlines():
+        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
+        if match:
+            hosts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
+    return hosts
+
+
+def flat(output):
+    """The output with its line wrapping undone (the yaml callback folds long messages)."""
+    return " ".join(output.replace("\n    ", " ").split())
+
+
+def query(host, sql):
+    return host.check_output(PSQL.format(json.dumps(sql))).strip()
+
+
+@pytest.fixture(scope="module")
+def db2():
+    return testinfra.get_host(f"podman://{DB2}")
+
+
+def test_before_the_disaster_the_platform_is_backed_up(db, app):
+    STATE["files"] = {path: db.check_output("sha256sum %s", path).split()[0] for path in (
+        "/srv/forexai/uploads/statement-2026-11.csv", "/srv/forexai/uploads/model-eurusd.bin")}
+    STATE["modes"] = {path: (db.file(path).user, db.file(path).mode) for path in STATE["files"]}
+    STATE["trades_before"] = int(query(db, "SELECT count(*) FROM trades"))
+    assert STATE["trades_before"] > 0
+    assert app.service("forexai-workers").is_running
+
+
+# The refusals: each is a whole run of the playbook against the live platform, and none may
+# create, stop or repoint anything. They read and change nothing shared, so they run side by
+# side (four at a time) before the disaster, and each test below reads its own run's output.
+DB3 = f"{SCENARIO}-db3"
+CONFIRMED = ("server_rebuild_confirm=true", "server_rebuild_old_primary_fenced=true")
+REFUSALS = {
+    "plan only": (BASE_VARS, "plan only (server_rebuild_confirm is not true): nothing was created or changed"),
+    "split brain": (BASE_VARS + ("server_rebuild_confirm=true",), f"The old primary {DB1}"),
+    "version 14": (BASE_VARS + CONFIRMED + ("server_rebuild_pg_version=14",),
+                   "The backup is of PostgreSQL 15 but server_rebuild_pg_version is 14"),
+    "target after the archive": (BASE_VARS + CONFIRMED + ("server_rebuild_target_time=2099-01-01T00:00:00Z",),
+                                 "is after the end of the archive"),
+    "target not a time": (BASE_VARS + CONFIRMED + ("server_rebuild_target_time=yesterday-ish",),
+                          "server_rebuild_target_time empty or an ISO 8601 time"),
+    "bad method": (BASE_VARS + CONFIRMED + ("server_rebuild_method=sideways",),
+                   "server_rebuild_method auto, physical or logical"),
+    "missing bucket": (BASE_VARS + CONFIRMED + (json.dumps({"forexai_s3": dict(LAB_S3, bucket="no-such-bucket")}),),
+                       "The off-site copies cannot be read: Failed to read the pgBackRest repository: "
+                       "bucket no-such-bucket does not exist"),
+    "unreachable endpoint": (BASE_VARS + CONFIRMED + (json.dumps(
+        {"forexai_s3": dict(LAB_S3, endpoint_url="https://%s-nowhere" % SCENARIO)}),),
+        "The off-site copies cannot be read"),
+    # A CA that did not sign the object store's certificate: TLS is verified, so S3 is refused.
+    "wrong CA": (BASE_VARS + CONFIRMED + (json.dumps(
+        {"forexai_s3": dict(LAB_S3, ca_bundle="/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt")}),),
+        "The off-site copies cannot be read"),
+    # A bucket and prefix where nothing was ever backed up.
+    "empty repository": (BASE_VARS + CONFIRMED + ("server_rebuild_repo_path=/nothing-here", json.dumps(
+        {"forexai_s3": dict(LAB_S3, prefix="nothing-here")})),
+        "Nothing to rebuild from: the pgBackRest repository s3://forexai-backups/nothing-here/ is unusable"),
+    # No provisioning hook and a replacement that does not exist: step 1 fails, nothing after it runs.
+    "replacement unreachable": ((f"server_rebuild_failed_host={DB1}", f"server_rebuild_replacement={DB3}",
+                                 "server_rebuild_provision_tasks=", "server_rebuild_provision_timeout=5")
+                                + CONFIRMED, f"The replacement {DB3} does not answer"),
+}
+
+
+@pytest.fixture(scope="module")
+def refusals(playbook):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        runs = {name: pool.submit(playbook, PLAYBOOK, *extra, timeout=600)
+                for name, (extra, _message) in REFUSALS.items()}
+        results = {name: run.result() for name, run in runs.items()}
+    assert not container_exists(DB2) and not container_exists(DB3)
+    return results
+
+
+def test_without_confirmation_only_the_plan_is_printed(refusals):
+    rc, out = refusals["plan only"]
+    assert rc == 0, out[-3000:]
+    assert "Expected data loss: everything committed after" in flat(out)
+    assert "Path: physical" in flat(out)
+    assert REFUSALS["plan only"][1] in flat(out)
+    assert "STILL ANSWERS from" in flat(out)
+
+
+def test_split_brain_is_refused_while_db1_answers(refusals):
+    rc, out = refusals["split brain"]
+    assert rc != 0
+    assert f"The old primary {DB1}" in flat(out) and "still answers" in flat(out)
+    assert "Nothing was created or changed" in flat(out)
+
+
+@pytest.mark.parametrize("name", [n for n in REFUSALS if n not in ("plan only", "split brain",
+                                                                   "replacement unreachable")])
+def test_bad_input_is_refused_and_creates_nothing(refusals, name):
+    rc, out = refusals[name]
+    assert rc != 0
+    assert REFUSALS[name][1] in flat(out), out[-3000:]
+    assert "Nothing was created or changed" in flat(out)
+    assert "FAILED: 0. Preflight and plan" in flat(out)
+
+
+def test_an_unreachable_replacement_is_refused_before_anything_is_restored(refusals, app):
+    rc, out = refusals["replacement unreachable"]
+    assert rc != 0
+    assert REFUSALS["replacement unreachable"][1] in flat(out), out[-3000:]
+    assert "Nothing was restored or repointed" in flat(out)
+    assert "FAILED: 1. Provision new server" in flat(out)
+    # The applications still use db1.
+    env = app.file("/etc/forexai/forexai.env").content_string
+    assert DB1 in env and DB3 not in env
+
+
+def test_the_disaster_db1_is_removed_with_its_volumes(app):
+    # Let the writer write a little more, then take the host away with everything on it.
+    time.sleep(15)
+    STATE["killed_at"] = time.time()
+    subprocess.run(["podman", "rm", "--force", "--volumes", DB1], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(["podman", "volume", "rm", "--force", f"{DB1}-pgdata"], check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert not container_exists(DB1)
+    STATE["acked"] = [line.split("\t") for line in
+                      app.file("/var/lib/forexai/writer/acked.log").content_string.splitlines()]
+
+
+def test_the_playbook_rebuilds_on_a_fresh_host(playbook):
+    started = time.time()
+    rc, out = playbook(PLAYBOOK, *BASE_VARS, "server_rebuild_confirm=true", timeout=1500)
+    STATE["rebuild_seconds"] = time.time() - started
+    STATE["output"] = out
+    print(out[-6000:])
+    assert rc == 0, out[-6000:]
+    assert "Scenario scenario_server_failure: recovered" in flat(out)
+    assert re.search(r"RTO achieved [^,]*? against an objective of 4h 0m 0s: met", flat(out))
+    assert re.search(r"RPO achieved [^,]*? against an objective of 6h 0m 0s: met", flat(out))
+    assert f"{DB2} is the primary now (physical path" in flat(out)
+    assert "Archiving works on the new timeline" in flat(out)
+
+
+def test_the_replacement_was_built_from_the_bare_image(db2):
+    image = subprocess.run(["podman", "inspect", "--format", "{{.ImageName}}", DB2],
+                           stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    assert image.strip() == os.environ["FOREXAI_IMAGE_DBBARE"]
+    assert db2.package("postgresql-15").is_installed
+    assert query(db2, "SELECT pg_is_in_recovery()") == "f"
+    assert int(query(db2, "SELECT timeline_id FROM pg_control_checkpoint()")) >= 2
+
+
+def count_present(container, ids):
+    """How many of these trade ids the host's database holds. The ids go in as a file (tens of
+    thousands do not fit on a command line) and are joined in one psql session."""
+    with tempfile.NamedTemporaryFile("w", suffix=".ids", delete=False) as ids_file:
+        ids_file.write("\n".join(str(i) for i in ids) + "\n")
+    try:
+        subprocess.run(["podman", "cp", ids_file.name, f"{container}:/tmp/acked.ids"], check=True)
+    finally:
+        os.unlink(ids_file.name)
+    done = subprocess.run(
+        ["podman", "exec", container, "sh", "-c",
+         "chmod 0644 /tmp/acked.ids && runuser -u postgres -- psql -X -A -t -v ON_ERROR_STOP=1 -d forexai "
+         "-c 'CREATE TEMP TABLE acked (id bigint)' -c '\\copy acked FROM /tmp/acked.ids' "
+         "-c 'SELECT count(*) FROM trades t JOIN acked a ON a.id = t.id' && rm -f /tmp/acked.ids"],
+        stdout=subprocess.PIPE, universal_newlines=True, check=True)
+    return int(done.stdout.split()[-1])
+
+
+def test_every_trade_acknowledged_before_the_window_is_back(db2):
+    window = 10 + 10  # archive_timeout + 10 s
+    safe = [int(i) for i, at in STATE["acked"]
+            if calendar.timegm(time.strptime(at[:19], "%Y-%m-%dT%H:%M:%S"))
+            < STATE["killed_at"] - window]
+    assert safe, "the writer acknowledged nothing before the kill"
+    present = count_present(DB2, safe)
+    all_acked = [int(i) for i, _at in STATE["acked"]]
+    restored = count_present(DB2, all_acked)
+    print(f"acknowledged before the kill: {len(all_acked)}, restored: {restored}, "
+          f"lost: {len(all_acked) - restored}; older than {window} s: {len(safe)}, restored {present}")
+    assert present == len(safe)
+
+
+def test_the_login_role_logs_in_with_its_password(db2):
+    out = db2.check_output(
+        "PGPASSWORD=lab-report-password psql -X -A -t -h 127.0.0.1 -U report_reader -d forexai "
+        "-c \"SELECT current_user, current_setting('work_mem')\"")
+    assert out.strip() == "report_reader|3MB"
+
+
+def test_database_settings_and_grants_are_back(db2):
+    assert "statement_timeout=37s" in query(
+        db2, "SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s "
+             "JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'forexai' AND setrole = 0")
+    assert query(db2, "SELECT has_database_privilege('report_reader', 'forexai', 'TEMPORARY')") == "t"
+
+
+def test_the_files_are_byte_identical_with_owners_and_modes(db2):
+    for path, digest in STATE["files"].items():
+        assert db2.check_output("sha256sum %s", path).split()[0] == digest
+        assert (db2.file(path).user, db2.file(path).mode) == STATE["modes"][path]
+    assert "FOREXAI_DB_HOST_ROLE=primary" in db2.file("/etc/forexai/forexai.env").content_string
+
+
+def test_the_application_is_healthy_and_writes_on_the_new_host(app, db2):
+    health = json.loads(app.check_output("curl -s -m 5 http://127.0.0.1:8000/api/v1/health"))
+    assert health["status"] == "ok"
+    before = int(query(db2, "SELECT max(id) FROM trades"))
+    time.sleep(6)
+    assert int(query(db2, "SELECT max(id) FROM trades")) > before
+
+
+def test_a_second_run_changes_nothing(playbook):
+    rc, out = playbook(PLAYBOOK, *BASE_VARS, "server_rebuild_confirm=true", timeout=900)
+    assert rc == 0, out[-4000:]
+    assert "nothing to do (already serving)" in flat(out)
+    # Only files on the control node may change (the run's reconciliation report is new): no
+    # host of the platform changes.
+    changed = [line for line in out.splitlines() if line.startswith("changed: [")]
+    print("second run, changed:", changed, recap(out))
+    assert [line for line in changed if "-> localhost]" not in line] == [], out[-6000:]
+
+
+# --- the second path: the physical repository is unusable ---------------------------------------
+
+def test_an_unusable_repository_falls_back_to_the_logical_set(playbook, lab_host):
+    # The repository loses its backup catalogue (backup.info and its copy): pgBackRest cannot
+    # restore from it any more. Then the rebuilt primary dies too, and db3 replaces it.
+    s3 = lab_host("s3")
+    s3.check_output(
+        "python3 -c %s", "import boto3; c = boto3.client('s3', endpoint_url='http://127.0.0.1:5000', "
+        "aws_access_key_id='k', aws_secret_access_key='s', region_name='us-east-1'); "
+        "[c.delete_object(Bucket='forexai-backups', Key='pgbackrest/backup/forexai/' + n) "
+        "for n in ('backup.info', 'backup.info.copy')]")
+    subprocess.run(["podman", "rm", "--force", "--volumes", DB2], check=True,
+                   stdout=subprocess.DEVNULL)
+    db3_name = DB3
+    rc, out = playbook(PLAYBOOK, f"server_rebuild_failed_host={DB2}",
+                       f"server_rebuild_replacement={db3_name}", "server_rebuild_confirm=true",
+                       timeout=1500)
+    print(out[-5000:])
+    assert rc == 0, out[-6000:]
+    text = flat(out)
+    assert "Path: logical - the off-site pgBackRest repository is unusable (backup.info is missing" in text
+    assert f"{db3_name} is the primary now (logical path" in text
+    assert "FOLLOW-UP: WAL archiving is not enabled" in text
+    db3 = testinfra.get_host(f"podman://{db3_name}")
+    # The globals came first: the login role, its password and its setting; then the database
+    # with its own settings and grants (pg_restore --create).
+    out = db3.check_output(
+        "PGPASSWORD=lab-report-password psql -X -A -t -h 127.0.0.1 -U report_reader -d forexai "
+        "-c \"SELECT current_user, current_setting('work_mem')\"")
+    assert out.strip() == "report_reader|3MB"
+    assert "statement_timeout=37s" in query(
+        db3, "SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s "
+             "JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'forexai' AND setrole = 0")
+    assert query(db3, "SELECT has_database_privilege('report_reader', 'forexai', 'TEMPORARY')") == "t"
+    for path, digest in STATE["files"].items():
+        assert db3.check_output("sha256sum %s", path).split()[0] == digest
+
+
+def test_a_version_without_packages_is_refused_and_nothing_is_installed(playbook):
+    db3 = testinfra.get_host(f"podman://{DB3}")
+    rc, out = playbook(os.path.join(os.path.dirname(PLAYBOOK), "..", "molecule", "server_failure",
+                                    "install_unavailable.yml"), f"install_unavailable_host={DB3}", timeout=300)
+    assert rc != 0
+    assert f"PostgreSQL 99 (the backup's major version) cannot be installed on {DB3}" in flat(out), out[-3000:]
+    assert "Nothing was installed or restored" in flat(out)
+    assert not db3.package("postgresql-99").is_installed
+    assert query(db3, "SELECT 1") == "1"
+
