@@ -305,4 +305,3 @@ def test_a_version_without_packages_is_refused_and_nothing_is_installed(playbook
     assert "Nothing was installed or restored" in flat(out)
     assert not db3.package("postgresql-99").is_installed
     assert query(db3, "SELECT 1") == "1"
-
