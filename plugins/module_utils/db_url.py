@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import re
 
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 _SCHEME = re.compile(r'^postgres(ql)?(\+[A-Za-z0-9_]+)?$', re.IGNORECASE)
 _HOST = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)$')
@@ -69,6 +69,13 @@ def with_env_value(text, variable, value):
     return ''.join(lines)
 
 
+def _join(scheme, netloc, path, query, fragment):
+    # urlunsplit drops the '//' of an empty host ('postgresql:///db' -> 'postgresql:/db'),
+    # which libpq does not read as a URL: put the parts together as written.
+    return '%s://%s%s%s%s' % (scheme, netloc, path, '?' + query if query else '',
+                              '#' + fragment if fragment else '')
+
+
 def with_endpoint(url, host=None, port=None, database=None):
     """The URL with its host, port and/or database name replaced; everything else as it was."""
     parts, userinfo, hostport = _split(url)
@@ -86,7 +93,7 @@ def with_endpoint(url, host=None, port=None, database=None):
     path = parts.path if database is None else '/' + quote(database, safe='')
     if host is None and port is None:
         netloc = userinfo + hostport  # keep the host part exactly as written
-    return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
+    return _join(parts.scheme, netloc, path, parts.query, parts.fragment)
 
 
 def masked(url):
@@ -94,4 +101,4 @@ def masked(url):
     parts, userinfo, hostport = _split(url)
     if ':' in userinfo:
         userinfo = userinfo.split(':', 1)[0] + ':***@'
-    return urlunsplit((parts.scheme, userinfo + hostport, parts.path, parts.query, parts.fragment))
+    return _join(parts.scheme, userinfo + hostport, parts.path, parts.query, parts.fragment)

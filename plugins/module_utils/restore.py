@@ -6,7 +6,7 @@
 * choosing a backup set (newest verified, by id, or newest before a time);
 * names of the databases a restore makes (``<db>_restore_<stamp>``,
   ``<db>_pre_restore_<stamp>``, scratch databases);
-* checking table names that come from variables;
+* checking and quoting the table names that come from variables;
 * reading ``pg_restore --list`` output and keeping what one table needs;
 * the sequence value a restored table needs.
 
@@ -67,20 +67,43 @@ def check_name(name, what='name'):
     return name
 
 
-def parse_table_name(name, default_schema='public'):
-    """``'trades'`` or ``'public.trades'`` -> ``('public', 'trades')``; refuses anything else."""
-    if not isinstance(name, str) or not name.strip():
-        raise RestoreError('table name is empty')
-    parts = name.split('.')
-    if len(parts) == 1:
-        schema, table = default_schema, parts[0]
-    elif len(parts) == 2:
-        schema, table = parts
-    else:
-        raise RestoreError('table name %r is refused: use table or schema.table' % name)
-    check_name(schema, 'schema name')
-    check_name(table, 'table name')
-    return schema, table
+def check_identifier(name, what='name'):
+    """Raise RestoreError unless ``name`` is a name PostgreSQL can hold; return it.
+
+    Capitals, spaces, quotes and dots are all fine: the name is always quoted as an
+    identifier. Refused: empty, longer than 63 bytes, a NUL, or a line break (pg_restore's
+    list prints a line break as a space, so such a table could not be found in a dump).
+    """
+    if not isinstance(name, str) or not name:
+        raise RestoreError('%s is empty' % what)
+    if '\x00' in name or '\n' in name or '\r' in name:
+        raise RestoreError('%s %r is refused: it holds a NUL or a line break' % (what, name))
+    if len(name.encode('utf-8')) > MAX_IDENTIFIER_BYTES:
+        raise RestoreError('%s %r is longer than %d bytes' % (what, name, MAX_IDENTIFIER_BYTES))
+    return name
+
+
+def quote_ident(name):
+    """The name as a double-quoted SQL identifier (inner quotes doubled), as quote_ident."""
+    return '"%s"' % name.replace('"', '""')
+
+
+def qualified_name(schema, table):
+    """The quoted ``schema.table`` text, e.g. for a ``%s::regclass`` parameter."""
+    return '%s.%s' % (quote_ident(schema), quote_ident(table))
+
+
+def saved_rows_table(table, stamp):
+    """``<table>_<stamp>``: where a table restore saves the live rows it replaces.
+
+    The table's part is cut (whole characters) so that the name fits in 63 bytes.
+    """
+    suffix = '_' + stamp
+    room = MAX_IDENTIFIER_BYTES - len(suffix.encode('utf-8'))
+    head = table
+    while len(head.encode('utf-8')) > room:
+        head = head[:-1]
+    return head + suffix
 
 
 def derived_name(database, infix, stamp):
@@ -208,20 +231,30 @@ def parse_toc(text):
         schema = words[0] if words and words[0] else '-'
         rest = words[1] if len(words) > 1 else ''
         entries.append({'id': int(match.group(1)), 'kind': kind, 'schema': schema,
-                        'rest': rest, 'line': line.strip()})
+                        'rest': rest, 'body': body, 'line': line.strip()})
     return entries
 
 
-def _names_table(entry, table):
-    return entry['rest'] == table or entry['rest'].startswith(table + ' ')
+def _names_table(entry, kind, schema, table):
+    """Whether a TOC entry is ``kind`` for ``schema.table``.
+
+    pg_restore prints names as they are (no quoting), followed by the owner when the dump
+    has one, so the entry's text must be exactly the names, or the names and one more word:
+    ``My Table`` is not taken for ``My``.
+    """
+    if entry['kind'] != kind:
+        return False
+    head = '%s %s %s' % (kind, schema, table)
+    body = entry['body']
+    if body == head:
+        return True
+    return body.startswith(head + ' ') and ' ' not in body[len(head) + 1:]
 
 
 def table_in_toc(entries, schema, table):
     """(has a TABLE entry, has a TABLE DATA entry) for ``schema.table``."""
-    has_table = any(e['kind'] == 'TABLE' and e['schema'] == schema and _names_table(e, table)
-                    for e in entries)
-    has_data = any(e['kind'] == 'TABLE DATA' and e['schema'] == schema and _names_table(e, table)
-                   for e in entries)
+    has_table = any(_names_table(e, 'TABLE', schema, table) for e in entries)
+    has_data = any(_names_table(e, 'TABLE DATA', schema, table) for e in entries)
     return has_table, has_data
 
 
@@ -243,8 +276,8 @@ def scratch_toc(entries, schema, table):
     for entry in entries:
         if entry['kind'] in TOC_PREREQUISITES:
             keep.append(entry['line'])
-        elif (entry['kind'] in ('TABLE', 'TABLE DATA') and entry['schema'] == schema
-              and _names_table(entry, table)):
+        elif (_names_table(entry, 'TABLE', schema, table)
+              or _names_table(entry, 'TABLE DATA', schema, table)):
             keep.append(entry['line'])
     return '\n'.join(keep) + '\n'
 
@@ -265,13 +298,12 @@ def sequence_target(max_value, last_value, is_called):
     return max_value
 
 
-def apply_steps(mode, delete_absent=True):
+def apply_steps(mode, delete_absent=False):
     """The statements a table restore runs, in order.
 
-    V(replace) deletes live rows the backup does not have (unless ``delete_absent`` is false:
-    then newer rows stay), updates rows whose content differs and inserts missing ones.
-    V(missing_only) only inserts backup rows whose key is absent. Deleting first frees unique
-    values (a later row may hold a name a backup row needs).
+    V(replace) updates rows whose content differs and inserts missing ones; rows added since
+    the backup stay unless ``delete_absent`` asks to delete them (then first, which frees
+    unique values a backup row may need). V(missing_only) only inserts backup rows whose key is absent.
     """
     if mode == 'replace':
         return (['delete'] if delete_absent else []) + ['update', 'insert']

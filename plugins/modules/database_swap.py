@@ -16,12 +16,14 @@ description:
   - In one short step, renames the live database O(database) to O(keep_as) and the
     restored database O(replacement) to O(database).
   - New connections to both are refused first (C(ALLOW_CONNECTIONS false)), then their
-    remaining sessions are ended (C(pg_terminate_backend)), so no client can slip in
-    between. Afterwards both databases accept connections again.
+    remaining sessions are ended (C(pg_terminate_backend)) and the module waits, up to
+    O(sessions_timeout) seconds, until they are gone (a busy backend takes a moment to end,
+    and a database with sessions cannot be renamed), so no client can slip in between.
+    Afterwards both databases accept connections again.
+  - Both renames run in one transaction; if either fails, neither happens and both
+    databases keep their names (the restored one included).
   - When the live database does not exist (it was dropped), the replacement is simply
     renamed into place.
-  - If the second rename fails, the first is undone, so the live database is back under its
-    name.
   - Nothing is dropped. The old database stays under O(keep_as) until an operator removes it.
 author:
   - Forex AI platform engineering (@forexai)
@@ -42,6 +44,11 @@ options:
         It must not exist yet.
     type: str
     required: true
+  sessions_timeout:
+    description:
+      - Seconds to wait for the ended sessions to go before giving up; nothing is renamed then.
+    type: int
+    default: 60
 extends_documentation_fragment:
   - forexai.dr.postgres
   - ansible.builtin.action_common_attributes
@@ -83,12 +90,17 @@ sessions_terminated:
   description: Sessions ended on the two databases.
   returned: success
   type: int
+sessions_wait_seconds:
+  description: How long the ended sessions took to go.
+  returned: success
+  type: float
 live_existed:
   description: Whether the live database existed.
   returned: success
   type: bool
 '''
 
+import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -104,6 +116,8 @@ from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
     sql,
 )
 
+SESSIONS_SQL = ('SELECT count(*) FROM pg_catalog.pg_stat_activity '
+                'WHERE datname = ANY(%s) AND pid <> pg_catalog.pg_backend_pid()')
 TERMINATE_SQL = ('SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity '
                  'WHERE datname = ANY(%s) AND pid <> pg_catalog.pg_backend_pid()')
 
@@ -121,6 +135,21 @@ def allow(cur, name, value):
 def rename(cur, old, new):
     cur.execute(sql.SQL('ALTER DATABASE {} RENAME TO {}').format(
         sql.Identifier(old), sql.Identifier(new)))
+
+
+def wait_for_sessions(cur, names, timeout, clock=time.monotonic, sleep=time.sleep):
+    """Wait until no session is on ``names``; the seconds it took. RestoreError on timeout."""
+    started = clock()
+    while True:
+        cur.execute(SESSIONS_SQL, (names,))
+        left = cur.fetchone()[0]
+        if not left:
+            return round(clock() - started, 3)
+        if clock() - started >= timeout:
+            raise rlib.RestoreError(
+                '%d session(s) on %s still open %d s after they were ended; nothing was renamed '
+                'and both databases accept connections again' % (left, ', '.join(names), timeout))
+        sleep(0.2)
 
 
 def swap(module):
@@ -143,8 +172,7 @@ def swap(module):
         result = {'changed': True, 'renamed': renamed, 'live_existed': live_existed}
         names = [live, new] if live_existed else [new]
         if module.check_mode:
-            cur.execute('SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = ANY(%s)',
-                        (names,))
+            cur.execute(SESSIONS_SQL, (names,))
             result['sessions_terminated'] = cur.fetchone()[0]
             return result
         for name in names:
@@ -152,21 +180,23 @@ def swap(module):
         try:
             cur.execute(TERMINATE_SQL, (names,))
             result['sessions_terminated'] = cur.fetchone()[0]
-            if live_existed:
-                rename(cur, live, keep)
+            result['sessions_wait_seconds'] = wait_for_sessions(
+                cur, names, params['sessions_timeout'])
+            # ALTER DATABASE ... RENAME is transactional: both names change together or not at all.
+            cur.execute('BEGIN')
             try:
-                rename(cur, new, live)
-            except DATABASE_ERRORS:
                 if live_existed:
-                    rename(cur, keep, live)
+                    rename(cur, live, keep)
+                rename(cur, new, live)
+                cur.execute('COMMIT')
+            except DATABASE_ERRORS:
+                cur.execute('ROLLBACK')
                 raise
         finally:
             # Whatever happened, both databases accept connections again under their names.
-            for name in ([live, keep] if live_existed else [live]):
+            for name in (live, keep, new):
                 if exists(cur, name):
                     allow(cur, name, True)
-            if exists(cur, new):
-                allow(cur, new, True)
         return result
     finally:
         conn.close()
@@ -176,7 +206,8 @@ def argument_spec():
     spec = postgres_argument_spec()
     spec.update(database=dict(type='str', required=True),
                 replacement=dict(type='str', required=True),
-                keep_as=dict(type='str', required=True))
+                keep_as=dict(type='str', required=True),
+                sessions_timeout=dict(type='int', default=60))
     return spec
 
 

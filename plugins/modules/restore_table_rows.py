@@ -16,11 +16,17 @@ description:
   - Restores one table of a C(pg_dump) custom or directory archive into a scratch database
     (only the table and what its columns need, through C(pg_restore --list) / C(--use-list)),
     then applies its rows to the live table in one transaction.
-  - "O(mode=replace): live rows are made as in the backup: rows the backup does not have are
-    deleted (unless O(delete_absent=false), which keeps newer rows), rows whose content
-    differs are updated, missing rows are inserted. Rows are matched by key; nothing is
-    truncated, so foreign keys that reference the table keep working (a delete that a
-    foreign key forbids fails the whole run and changes nothing)."
+  - "O(mode=replace): rows whose content differs from the backup are updated and missing
+    rows are inserted; rows added since the backup stay, unless O(delete_absent=true) asks
+    to delete them too. Rows are matched by key; nothing is truncated, so foreign keys that
+    reference the table keep working (a delete that a foreign key forbids fails the whole
+    run and changes nothing)."
+  - Before a live row is updated or deleted, it is saved (all its columns, with the action
+    in C(__forexai_action)) into the table C(<save_schema>.<table>_<UTC stamp>) in the
+    same transaction; RV(saved_rows) says where.
+  - Rows of other tables that a delete would remove or change through C(ON DELETE CASCADE),
+    C(SET NULL) or C(SET DEFAULT) are counted first (RV(cascades)); unless
+    O(allow_cascade=true), the run then fails before anything is deleted.
   - "O(mode=missing_only): only backup rows whose key is absent from the live table are
     inserted; every other row is left alone."
   - The table's sequences are moved up to the largest restored value when they are behind
@@ -28,16 +34,23 @@ description:
   - The live table's constraints, indexes, triggers, views and grants are not touched;
     its triggers fire for the rows changed.
   - The scratch database is always dropped, also when the module fails.
-  - A table absent from the backup, or a name with quotes, semicolons or spaces, fails
-    before anything is created or changed.
+  - Schema and table are given apart and always quoted as identifiers, so any name the
+    database can hold works (capitals, spaces, quotes, dots). A table absent from the
+    backup or from the live database fails before anything is created or changed.
 author:
   - Forex AI platform engineering (@forexai)
 options:
   table:
     description:
-      - The table, V(name) or V(schema.name). Only letters, digits, C(_) and C($).
+      - The table's name, exactly as the database holds it, neither quoted nor
+        schema-qualified. V(Trade Notes) is the table C("Trade Notes").
     type: str
     required: true
+  schema:
+    description:
+      - The table's schema, exactly as the database holds it.
+    type: str
+    default: public
   dump:
     description:
       - Path of the dump (a custom-format file or a directory-format directory) on the host.
@@ -51,11 +64,26 @@ options:
     default: replace
   delete_absent:
     description:
-      - With O(mode=replace), delete live rows whose key the backup does not have.
+      - With O(mode=replace), also delete live rows whose key the backup does not have,
+        that is every row added since the backup (in C(trades), every trade booked since).
       - V(false) reverts changed rows and brings back deleted ones while rows added since
         the backup stay.
     type: bool
-    default: true
+    default: false
+  allow_cascade:
+    description:
+      - Let a delete go on when it would remove or change rows of other tables through
+        their foreign keys (C(ON DELETE CASCADE), C(SET NULL), C(SET DEFAULT)). Only rows
+        of the tables that reference this one directly are counted.
+    type: bool
+    default: false
+  save_schema:
+    description:
+      - Schema (made when missing) of the table that keeps the live rows this run updates
+        or deletes. Those rows are saved before they change; nothing is saved when no row
+        is updated or deleted.
+    type: str
+    default: forexai_restore_saved
   key_columns:
     description:
       - Columns that identify a row. The table's primary key when omitted.
@@ -107,10 +135,10 @@ EXAMPLES = r'''
 - name: Bring back rows of trades changed or deleted since the backup, keep newer rows
   forexai.dr.restore_table_rows:
     db: forexai
-    table: public.trades
+    schema: public
+    table: trades
     dump: /var/tmp/forexai-restore/20261125T180000Z/database.dump
     mode: replace
-    delete_absent: false
   become: true
   become_user: postgres
 
@@ -123,14 +151,24 @@ EXAMPLES = r'''
   check_mode: true
   become: true
   become_user: postgres
+
+- name: Make a table with a capital and a space exactly as in the backup (newer rows deleted)
+  forexai.dr.restore_table_rows:
+    db: forexai
+    schema: Ops
+    table: Desk Limits
+    dump: /var/tmp/forexai-restore/20261125T180000Z/database.dump
+    delete_absent: true
+  become: true
+  become_user: postgres
 '''
 
 RETURN = r'''
 table:
-  description: The table restored, schema-qualified.
+  description: The table restored, schema-qualified and quoted as an identifier.
   returned: always
   type: str
-  sample: public.trades
+  sample: '"public"."trades"'
 mode:
   description: The mode used.
   returned: always
@@ -178,6 +216,23 @@ sequences:
   type: list
   elements: dict
   sample: [ {sequence: public.trades_id_seq, column: id, max: 20500, before: 20490, set_to: 20500} ]
+saved_rows:
+  description:
+    - Where the live rows this run updated or deleted were saved, and how many (in check
+      mode, how many would be; the table is not kept). RV(saved_rows.table) is null when
+      no row was updated or deleted.
+  returned: success
+  type: dict
+  sample: {table: '"forexai_restore_saved"."trades_20261125t231000z"', rows: 200}
+cascades:
+  description:
+    - The foreign keys of other tables that the delete would act on, with the rows of that
+      table it would remove (C(cascade)) or change (C(set null), C(set default)).
+  returned: success
+  type: list
+  elements: dict
+  sample: [ {constraint: trade_notes_trade_id_fkey, table: '"public"."trade_notes"',
+             action: cascade, rows: 4} ]
 statements:
   description: The statements run on the live table, in order.
   returned: success
@@ -243,9 +298,12 @@ def argument_spec():
     spec = postgres_argument_spec()
     spec.update(
         table=dict(type='str', required=True),
+        schema=dict(type='str', default='public'),
         dump=dict(type='path', required=True),
         mode=dict(type='str', default='replace', choices=['replace', 'missing_only']),
-        delete_absent=dict(type='bool', default=True),
+        delete_absent=dict(type='bool', default=False),
+        allow_cascade=dict(type='bool', default=False),
+        save_schema=dict(type='str', default='forexai_restore_saved'),
         key_columns=dict(type='list', elements='str', no_log=False),
         maintenance_db=dict(type='str', default='postgres'),
         scratch_db=dict(type='str'),
@@ -260,8 +318,7 @@ def pg_program(params, name):
 
 
 def regclass_text(schema, table):
-    # Both parts are checked plain names (check_name), so this text needs no quoting.
-    return '%s.%s' % (schema, table)
+    return rlib.qualified_name(schema, table)
 
 
 def table_columns(cur, schema, table):
@@ -277,6 +334,16 @@ def key_match(keys):
         sql.SQL('l.{k} = s.{k}').format(k=sql.Identifier(k)) for k in keys)
 
 
+def row_differs(columns):
+    """Live row ``l`` and backup row ``s`` differ in ``columns``.
+
+    Compared as text: every type has one, json included (which has no '=').
+    """
+    left = sql.SQL(', ').join(sql.SQL('l.{}').format(sql.Identifier(c)) for c in columns)
+    right = sql.SQL(', ').join(sql.SQL('s.{}').format(sql.Identifier(c)) for c in columns)
+    return sql.SQL('ROW({})::text IS DISTINCT FROM ROW({})::text').format(left, right)
+
+
 def build_statements(schema, table, src, columns, keys, identity_always, steps):
     """(step, Composed) pairs for the steps asked, on live table ``l`` and source ``s``."""
     live = sql.Identifier(schema, table)
@@ -286,23 +353,18 @@ def build_statements(schema, table, src, columns, keys, identity_always, steps):
     out = []
     for step in steps:
         if step == 'delete':
-            out.append((step, sql.SQL(
-                'DELETE FROM {live} AS l WHERE NOT EXISTS (SELECT 1 FROM {src} AS s WHERE {m})'
-            ).format(live=live, src=src_id, m=match)))
+            out.append((step, sql.SQL('DELETE FROM {live} AS l WHERE {doomed}').format(
+                live=live, doomed=doomed_rows(src_id, keys))))
         elif step == 'update':
             settable = [c for c in columns if c not in keys and c not in identity_always]
             if not settable:
                 continue
             assignments = sql.SQL(', ').join(
                 sql.SQL('{c} = s.{c}').format(c=sql.Identifier(c)) for c in settable)
-            left = sql.SQL(', ').join(sql.SQL('l.{}').format(sql.Identifier(c)) for c in settable)
-            right = sql.SQL(', ').join(sql.SQL('s.{}').format(sql.Identifier(c))
-                                       for c in settable)
-            # Compared as text: every type has one, json included (which has no '=').
             out.append((step, sql.SQL(
-                'UPDATE {live} AS l SET {a} FROM {src} AS s WHERE {m} '
-                'AND ROW({left})::text IS DISTINCT FROM ROW({right})::text'
-            ).format(live=live, a=assignments, src=src_id, m=match, left=left, right=right)))
+                'UPDATE {live} AS l SET {a} FROM {src} AS s WHERE {m} AND {differs}'
+            ).format(live=live, a=assignments, src=src_id, m=match,
+                     differs=row_differs(settable))))
         elif step == 'insert':
             overriding = sql.SQL(' OVERRIDING SYSTEM VALUE') if identity_always else sql.SQL('')
             out.append((step, sql.SQL(
@@ -376,7 +438,7 @@ def live_layout(conn, schema, table, key_columns):
         raise rlib.RestoreError('table %s.%s does not exist in the live database'
                                 % (schema, table))
     if key_columns:
-        keys = [rlib.check_name(k, 'key column') for k in key_columns]
+        keys = [rlib.check_identifier(k, 'key column') for k in key_columns]
     else:
         cur.execute(PRIMARY_KEY_SQL, (regclass_text(schema, table),))
         keys = [r[0] for r in cur.fetchall()]
@@ -414,12 +476,96 @@ def copy_rows_out(params, scratch, schema, table, live_columns, keys):
         conn.close()
 
 
+CASCADES_SQL = """
+SELECT c.conname, cn.nspname, cc.relname, c.confdeltype,
+       ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+              ORDER BY k.ord),
+       ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY AS k(attnum, ord)
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum
+              ORDER BY k.ord)
+  FROM pg_catalog.pg_constraint c
+  JOIN pg_catalog.pg_class cc ON cc.oid = c.conrelid
+  JOIN pg_catalog.pg_namespace cn ON cn.oid = cc.relnamespace
+ WHERE c.contype = 'f' AND c.confrelid = %s::regclass AND c.confdeltype IN ('c', 'n', 'd')
+ ORDER BY 2, 3, 1
+"""
+DELETE_ACTIONS = {'c': 'cascade', 'n': 'set null', 'd': 'set default'}
+
+
+def doomed_rows(src, keys):
+    """Live rows (alias ``l``) that the delete step removes: their key is not in the backup."""
+    return sql.SQL('NOT EXISTS (SELECT 1 FROM {src} AS s WHERE {m})').format(
+        src=src, m=key_match(keys))
+
+
+def count_cascades(cur, schema, table, src, keys):
+    """Rows of referencing tables that deleting the doomed rows would remove or change."""
+    live = sql.Identifier(schema, table)
+    cur.execute(CASCADES_SQL, (regclass_text(schema, table),))
+    found = []
+    for name, child_schema, child_table, action, child_cols, parent_cols in cur.fetchall():
+        match = sql.SQL(' AND ').join(
+            sql.SQL('l.{p} = c.{f}').format(p=sql.Identifier(p), f=sql.Identifier(f))
+            for p, f in zip(parent_cols, child_cols))
+        cur.execute(sql.SQL(
+            'SELECT count(*) FROM {child} AS c WHERE EXISTS '
+            '(SELECT 1 FROM {live} AS l WHERE {m} AND {doomed})').format(
+                child=sql.Identifier(child_schema, child_table), live=live, m=match,
+                doomed=doomed_rows(src, keys)))
+        found.append({'constraint': name, 'table': regclass_text(child_schema, child_table),
+                      'action': DELETE_ACTIONS[action], 'rows': cur.fetchone()[0]})
+    return found
+
+
+def save_rows(cur, params, schema, table, src, columns, keys, identity_always, steps, stamp):
+    """Copy the live rows the steps will update or delete into the save table, first."""
+    live = sql.Identifier(schema, table)
+    parts = []
+    if 'delete' in steps:
+        parts.append(sql.SQL("SELECT 'delete'::text AS __forexai_action, l.* FROM {live} AS l "
+                             "WHERE {doomed}").format(live=live,
+                                                      doomed=doomed_rows(src, keys)))
+    settable = [c for c in columns if c not in keys and c not in identity_always]
+    if 'update' in steps and settable:
+        parts.append(sql.SQL(
+            "SELECT 'update'::text AS __forexai_action, l.* FROM {live} AS l, {src} AS s "
+            "WHERE {m} AND {differs}").format(live=live, src=src, m=key_match(keys),
+                                              differs=row_differs(settable)))
+    saved = {'table': None, 'rows': 0}
+    if not parts:
+        return saved
+    save_schema = rlib.check_identifier(params['save_schema'], 'save_schema')
+    name = rlib.saved_rows_table(table, stamp)
+    target = sql.Identifier(save_schema, name)
+    cur.execute(sql.SQL('CREATE SCHEMA IF NOT EXISTS {}').format(sql.Identifier(save_schema)))
+    cur.execute(sql.SQL('CREATE TABLE {} AS ').format(target) + sql.SQL(' UNION ALL ').join(parts))
+    saved['rows'] = cur.rowcount
+    if saved['rows']:
+        saved['table'] = regclass_text(save_schema, name)
+    else:
+        cur.execute(sql.SQL('DROP TABLE {}').format(target))
+    return saved
+
+
+def cascade_refusal(cascades):
+    """The error message when a delete would reach into other tables, or None."""
+    hits = [c for c in cascades if c['rows']]
+    if not hits:
+        return None
+    return ('deleting the rows the backup does not have would also %s; nothing was changed. '
+            'Set allow_cascade to go on, or restore without delete_absent'
+            % '; '.join('%s %d row(s) of %s (foreign key %s)'
+                        % ('delete' if c['action'] == 'cascade' else c['action'] + ' in',
+                           c['rows'], c['table'], c['constraint']) for c in hits))
+
+
 def fix_sequences(cur, schema, table, apply_changes):
     cur.execute(
         "SELECT a.attname, pg_catalog.pg_get_serial_sequence(%s, a.attname) "
         "FROM pg_catalog.pg_attribute a WHERE a.attrelid = %s::regclass AND a.attnum > 0 "
         "AND NOT a.attisdropped ORDER BY a.attnum",
-        ('%s.%s' % (schema, table), regclass_text(schema, table)))
+        (regclass_text(schema, table), regclass_text(schema, table)))
     done = []
     for column, sequence in cur.fetchall():
         if not sequence:
@@ -447,8 +593,9 @@ def restore_table(module, params):
     started = time.time()
     seconds = {}
     result = {'changed': False, 'mode': params['mode']}
-    schema, table = rlib.parse_table_name(params['table'])
-    result['table'] = '%s.%s' % (schema, table)
+    schema = rlib.check_identifier(params['schema'], 'schema')
+    table = rlib.check_identifier(params['table'], 'table')
+    result['table'] = regclass_text(schema, table)
     steps = rlib.apply_steps(params['mode'], params['delete_absent'])
     if not os.path.exists(params['dump']):
         raise rlib.RestoreError('dump %s does not exist' % params['dump'])
@@ -495,6 +642,15 @@ def restore_table(module, params):
         cur.execute(sql.SQL('SELECT count(*) FROM {}').format(sql.Identifier(src)))
         result['rows_in_backup'] = cur.fetchone()[0]
         cur.execute(sql.SQL('ANALYZE {}').format(sql.Identifier(src)))
+        result['cascades'] = (count_cascades(cur, schema, table, sql.Identifier(src), keys)
+                              if 'delete' in steps else [])
+        refusal = cascade_refusal(result['cascades'])
+        if refusal and not params['allow_cascade'] and not module.check_mode:
+            raise rlib.RestoreError(refusal)
+        if refusal:
+            module.warn(refusal.replace('; nothing was changed.', '.'))
+        result['saved_rows'] = save_rows(cur, params, schema, table, sql.Identifier(src), columns,
+                                         keys, identity_always, steps, stamp)
         counts = {'inserted': 0, 'updated': 0, 'deleted': 0}
         statements = []
         for step, statement in build_statements(schema, table, src, columns, keys,

@@ -51,7 +51,9 @@ def test_damage_was_real(db, backup):
 
 def test_refused_names_and_report_only_run_change_nothing(db):
     results = _json(db, "table_results.json")
-    assert "is refused" in results["refused_quote"]
+    # any name is quoted as an identifier: this one is simply a table the backup lacks
+    assert 'table public.trades"; DROP TABLE users; -- is not in the backup' \
+        in results["refused_quote"]
     assert "table public.added_after_backup is not in the backup" in results["refused_absent"]
     # the running writer adds trades all along: compare what existed at the backup
     assert _content(_json(db, "table_unconfirmed.json")) == _content(_json(db, "damaged.json"))
@@ -61,7 +63,9 @@ def test_refused_names_and_report_only_run_change_nothing(db):
 
 def test_table_restore_brings_back_exactly_the_damaged_rows(db, backup):
     results = _json(db, "table_results.json")["confirmed"]
+    # the defaults: trades booked since the backup are kept, not deleted
     assert (results["inserted"], results["updated"], results["deleted"]) == (100, 100, 0)
+    assert results["cascades"] == []
     assert results["scratch_dropped"] is True
     restored = _json(db, "table_restored.json")
     assert restored["public.trades"]["rows"] == backup["public.trades"]["rows"]
@@ -78,6 +82,36 @@ def test_table_restore_keeps_rows_added_after_the_backup(db, backup):
         assert restored[table] == backup[table]
 
 
+def test_overwritten_trades_are_saved_as_they_were(db):
+    results = _json(db, "table_results.json")
+    saved = results["confirmed"]["saved_rows"]
+    assert saved["rows"] == 100
+    assert saved["table"].startswith('"forexai_restore_saved"."trades_')
+    rows = results["saved"]
+    # the 100 damaged rows (ids 101-200), with the damage they held
+    assert (int(rows["rows"]), int(rows["updated"]), int(rows["damaged"])) == (100, 100, 100)
+    assert (int(rows["min_id"]), int(rows["max_id"])) == (101, 200)
+
+
+def test_a_delete_that_would_cascade_is_refused_and_changes_nothing(db):
+    results = _json(db, "table_results.json")
+    message = results["refused_cascade"]
+    assert 'would also delete 4 row(s) of "public"."trade_notes"' in message
+    assert "nothing was changed" in message
+    assert results["before_cascade"] == results["after_cascade"]
+
+
+def test_a_table_whose_names_need_quoting_is_restored_exactly(db, backup):
+    results = _json(db, "modes_results.json")
+    report = results["quoted"]
+    assert report["table"] == '"Ops"."Desk Limits"'
+    assert (report["inserted"], report["updated"], report["deleted"]) == (1, 2, 1)
+    assert report["saved_rows"]["rows"] == 3
+    modes = _json(db, "modes.json")
+    assert modes["Ops.Desk Limits"] == backup["Ops.Desk Limits"]
+    assert backup["Ops.Desk Limits"]["rows"] == 5
+
+
 def test_missing_only_inserts_absent_rows_and_leaves_the_rest(db, backup):
     results = _json(db, "modes_results.json")
     report = results["missing_only"]
@@ -91,6 +125,7 @@ def test_missing_only_inserts_absent_rows_and_leaves_the_rest(db, backup):
 def test_replace_makes_the_table_exactly_as_in_the_backup(db, backup):
     report = _json(db, "modes_results.json")["replace"]
     assert (report["inserted"], report["updated"], report["deleted"]) == (0, 0, 1)
+    assert report["saved_rows"]["rows"] == 1
     modes = _json(db, "modes.json")
     assert modes["public.settings"] == backup["public.settings"]
 
@@ -111,7 +146,11 @@ def test_a_restore_failing_before_the_swap_leaves_the_live_database(db):
     assert "failed before the swap" in failed["message"]
     assert "was not changed and the services were started again" in failed["message"]
     assert failed["oid_before"] == failed["oid_after"]
-    assert int(failed["other_databases"]) == 0
+    # the migrations failed after the row counts had matched: the verified copy is kept
+    assert failed["kept_copy"].startswith("forexai_restore_")
+    assert int(failed["other_databases"]) == 1
+    assert f"passed verification (row counts equal to the manifest) and is kept as " \
+        f"{failed['kept_copy']}" in failed["message"]
     assert failed["services"] == ["active"] * 4
 
 
@@ -141,6 +180,26 @@ def test_services_are_healthy_on_the_restored_database(app):
 def test_second_run_without_confirmation_changed_nothing(db):
     second = _json(db, "second_run.json")
     assert second["before"] == second["after"]
+
+
+def test_the_download_happens_before_the_platform_stops(db):
+    report = _json(db, "full_restore.json")["report"]
+    assert float(report["started_at"]) < float(report["fetched_at"]) < float(report["stopped_at"])
+    assert float(report["stopped_at"]) < float(report["swapped_at"]) < float(report["healthy_at"])
+    downtime = float(report["healthy_at"]) - float(report["stopped_at"])
+    assert float(report["downtime_seconds"]) == pytest.approx(downtime, abs=0.2)
+    print("full restore: download %s s with the platform up, downtime %s s"
+          % (report["download_seconds"], report["downtime_seconds"]))
+
+
+def test_the_swap_waited_for_the_ended_sessions(db):
+    swap = _json(db, "full_restore.json")["swap"]
+    assert [r["to"] for r in swap["renamed"]] == [
+        _json(db, "full_restore.json")["kept_as"], "forexai"]
+    # converge held a busy session in the live database: it was ended, and the renames
+    # (which fail while a session is on the database) went through
+    assert int(swap["sessions_terminated"]) >= 1
+    assert float(swap["sessions_wait_seconds"]) < 60
 
 
 def test_restore_duration_is_recorded(db):
