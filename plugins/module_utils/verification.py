@@ -37,10 +37,10 @@ def drop_database_sql(server_version_num):
 
 
 def pg_restore_argv(pg_restore, database, dump_path, jobs=1):
-    """The test restore's command: no owners or grants (the roles need not exist), stop at
-    the first error."""
-    argv = [pg_restore, '--no-password', '--dbname=%s' % database, '--no-owner', '--no-acl',
-            '--exit-on-error']
+    """The test restore's command: the options restore_full restores with (owners and grants
+    included, so a role the dump needs and the cluster lacks fails the test as it would fail
+    the restore), stopping at the first error."""
+    argv = [pg_restore, '--no-password', '--dbname=%s' % database, '--exit-on-error']
     if jobs > 1:
         argv.append('--jobs=%d' % jobs)
     argv.append(dump_path)

@@ -20,6 +20,9 @@ description:
   - With O(dest), downloads the chosen set into C(<dest>/<set id>/) and checks the size and
     SHA-256 of every file against the manifest. Any difference fails the module.
   - Without O(dest) only the choice is made and described (for a restore plan).
+  - Before downloading, the free space under O(dest) is compared with the set's size (from
+    its manifest) plus O(min_free_mb); when it does not fit, nothing is downloaded and the
+    message gives the numbers.
 author:
   - Forex AI platform engineering (@forexai)
 extends_documentation_fragment:
@@ -58,6 +61,11 @@ options:
       - Directory of the local sets, for O(source=local).
     type: path
     default: /var/backups/forexai
+  min_free_mb:
+    description:
+      - MiB that must stay free under O(dest) after the download.
+    type: int
+    default: 256
 attributes:
   check_mode:
     support: full
@@ -131,6 +139,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.forexai.dr.plugins.module_utils import backup_set
+from ansible_collections.forexai.dr.plugins.module_utils import free_space
 from ansible_collections.forexai.dr.plugins.module_utils import restore as rlib
 
 from ansible_collections.forexai.dr.plugins.module_utils.s3 import (
@@ -151,6 +160,7 @@ def argument_spec():
         require_verified=dict(type='bool', default=True),
         dest=dict(type='path'),
         backup_dir=dict(type='path', default='/var/backups/forexai'),
+        min_free_mb=dict(type='int', default=256),
     )
     return spec
 
@@ -210,6 +220,12 @@ def fetch(module):
         set_dir = os.path.join(params['dest'], chosen['id'])
         checks = backup_set.check_set_files(set_dir, manifest) if os.path.isdir(set_dir) else {}
         if not checks or not all(c['ok'] for c in checks.values()):
+            problem = free_space.shortfall(
+                'the download of set %s' % chosen['id'], params['dest'],
+                result['set']['bytes'], free_space.free_bytes(params['dest']),
+                params['min_free_mb'] * free_space.MIB)
+            if problem:
+                raise rlib.RestoreError(problem)
             if not os.path.isdir(params['dest']):
                 os.makedirs(params['dest'], 0o700)
             shutil.rmtree(set_dir, ignore_errors=True)

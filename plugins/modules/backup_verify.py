@@ -96,8 +96,9 @@ notes:
   - O(db) is the maintenance database used to create and drop the temporary database;
     V(postgres) when omitted. The connection role needs C(CREATEDB) (a superuser is simplest,
     for example C(postgres) over the local socket with C(become_user=postgres)).
-  - The restore uses C(--no-owner --no-acl --exit-on-error), so roles of the source
-    cluster need not exist.
+  - The restore uses the options M(forexai.dr.restore_full) restores with
+    (C(--exit-on-error), owners and grants included), so every role the dump names must exist
+    in the cluster, as it must for a real restore.
   - Local set files are group-readable by the database OS user's group, so the module can
     run as C(postgres).
 requirements:

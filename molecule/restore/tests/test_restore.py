@@ -182,6 +182,17 @@ def test_second_run_without_confirmation_changed_nothing(db):
     assert second["before"] == second["after"]
 
 
+def test_a_set_that_does_not_fit_is_refused_before_anything_stops(db):
+    refused = _json(db, "refused_space.json")
+    assert "not enough free space in /var/tmp/forexai-restore for the download of set" \
+        in refused["message"]
+    assert "plus 100.0 TiB kept free" in refused["message"]
+    assert "nothing was written" in refused["message"]
+    # the backend was never stopped and started again
+    assert refused["backend_started_before"] == refused["backend_started_after"]
+    assert int(refused["backend_started_before"]) > 0
+
+
 def test_the_download_happens_before_the_platform_stops(db):
     report = _json(db, "full_restore.json")["report"]
     assert float(report["started_at"]) < float(report["fetched_at"]) < float(report["stopped_at"])

@@ -152,10 +152,11 @@ def plan(args, info):
         raise PlanError('unknown target type %r' % kind)
 
     if kind != 'latest':
-        restore_args += ['--target-action=promote', '--target-timeline=' + (args.target_timeline or 'current')]
+        restore_args += ['--target-action=promote', '--target-timeline=' + (args.target_timeline or 'latest')]
     else:
         restore_args += ['--target-timeline=' + (args.target_timeline or 'latest')]
     result.update(ok=True, set=chosen['label'], set_description=describe(chosen),
+                  set_size_bytes=int(chosen.get('info', {}).get('size', 0)),
                   restore_args=['--repo=%d' % args.repo, '--set=' + chosen['label']] + restore_args)
     return result
 

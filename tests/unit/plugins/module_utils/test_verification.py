@@ -117,8 +117,10 @@ def test_nothing_is_dropped_when_nothing_was_created():
 @pytest.mark.parametrize('jobs, tail', [(1, ['/d']), (4, ['--jobs=4', '/d'])])
 def test_pg_restore_argv(jobs, tail):
     assert v.pg_restore_argv('pg_restore', 'db_verify', '/d', jobs) == [
-        'pg_restore', '--no-password', '--dbname=db_verify', '--no-owner', '--no-acl',
-        '--exit-on-error'] + tail
+        'pg_restore', '--no-password', '--dbname=db_verify', '--exit-on-error'] + tail
+    # the path a real restore takes: owners and grants are restored too
+    assert '--no-owner' not in v.pg_restore_argv('pg_restore', 'd', '/d')
+    assert '--no-acl' not in v.pg_restore_argv('pg_restore', 'd', '/d')
 
 
 @pytest.mark.parametrize('version, statement', [

@@ -151,7 +151,7 @@ def test_the_program_verifies_through_the_shared_test_restore(load, tmp_path, du
     assert ops.log == ['exists', 'drop ' + name, 'create ' + name, 'restore', 'count ' + name,
                        'drop ' + name]
     assert ops.argv == [os.path.join(cfg['database']['bin_dir'], 'pg_restore'), '--no-password',
-                        '--dbname=' + name, '--no-owner', '--no-acl', '--exit-on-error', dump]
+                        '--dbname=' + name, '--exit-on-error', dump]
     assert result == {'performed': True, 'ok': True, 'temp_database': name,
                       'temp_database_dropped': True, 'restore': 'ok',
                       'detail': '1 tables, row counts equal', 'row_count_differences': {},
