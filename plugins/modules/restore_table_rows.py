@@ -219,7 +219,7 @@ sequences:
 saved_rows:
   description:
     - Where the live rows this run updated or deleted were saved, and how many (in check
-      mode, how many would be; the table is not kept). RV(saved_rows.table) is null when
+      mode, how many would be; the table is not kept). Its C(table) is null when
       no row was updated or deleted.
   returned: success
   type: dict
