@@ -77,6 +77,13 @@ options:
         of the tables that reference this one directly are counted.
     type: bool
     default: false
+  only_keys:
+    description:
+      - Apply only the backup rows whose key is one of these values (compared as text), for
+        example the ids an audited deletion removed. Needs a one-column key. Every backup row
+        when omitted.
+    type: list
+    elements: raw
   save_schema:
     description:
       - Schema (made when missing) of the table that keeps the live rows this run updates
@@ -194,6 +201,11 @@ rows_in_backup:
   returned: success
   type: int
   sample: 20000
+rows_selected:
+  description: Backup rows left by O(only_keys).
+  returned: when O(only_keys) is given
+  type: int
+  sample: 412
 key_columns:
   description: Columns rows were matched by.
   returned: success
@@ -304,6 +316,7 @@ def argument_spec():
         delete_absent=dict(type='bool', default=False),
         allow_cascade=dict(type='bool', default=False),
         save_schema=dict(type='str', default='forexai_restore_saved'),
+        only_keys=dict(type='list', elements='raw', no_log=False),
         key_columns=dict(type='list', elements='str', no_log=False),
         maintenance_db=dict(type='str', default='postgres'),
         scratch_db=dict(type='str'),
@@ -493,6 +506,15 @@ SELECT c.conname, cn.nspname, cc.relname, c.confdeltype,
 DELETE_ACTIONS = {'c': 'cascade', 'n': 'set null', 'd': 'set default'}
 
 
+def only_keys_statement(src, keys):
+    """Drop from the backup rows every row whose (one-column) key is not in the list given."""
+    if len(keys) != 1:
+        raise rlib.RestoreError('only_keys needs a one-column key; this table is keyed by %s'
+                                % ', '.join(keys))
+    return sql.SQL('DELETE FROM {src} AS s WHERE NOT (s.{k}::text = ANY(%s))').format(
+        src=sql.Identifier(src), k=sql.Identifier(keys[0]))
+
+
 def doomed_rows(src, keys):
     """Live rows (alias ``l``) that the delete step removes: their key is not in the backup."""
     return sql.SQL('NOT EXISTS (SELECT 1 FROM {src} AS s WHERE {m})').format(
@@ -641,6 +663,10 @@ def restore_table(module, params):
                 sql.Identifier(src)).as_string(live), buffer)
         cur.execute(sql.SQL('SELECT count(*) FROM {}').format(sql.Identifier(src)))
         result['rows_in_backup'] = cur.fetchone()[0]
+        if params['only_keys'] is not None:
+            cur.execute(only_keys_statement(src, keys), ([str(k) for k in params['only_keys']],))
+            cur.execute(sql.SQL('SELECT count(*) FROM {}').format(sql.Identifier(src)))
+            result['rows_selected'] = cur.fetchone()[0]
         cur.execute(sql.SQL('ANALYZE {}').format(sql.Identifier(src)))
         result['cascades'] = (count_cascades(cur, schema, table, sql.Identifier(src), keys)
                               if 'delete' in steps else [])

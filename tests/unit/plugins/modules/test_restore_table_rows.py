@@ -175,3 +175,13 @@ def test_libpq_env_replaces_inherited_settings(monkeypatch):
     env = module.libpq_env({'port': 5433, 'user': 'postgres', 'host': None})
     assert env['PGPORT'] == '5433' and env['PGUSER'] == 'postgres'
     assert 'PGDATABASE' not in env and 'PGHOST' not in env
+
+
+def test_only_keys_keeps_the_listed_rows_of_a_one_column_key():
+    assert render(module.only_keys_statement('__src', ['id'])) == (
+        'DELETE FROM "__src" AS s WHERE NOT (s."id"::text = ANY(%s))')
+
+
+def test_only_keys_refuses_a_composite_key():
+    with pytest.raises(module.rlib.RestoreError, match='needs a one-column key'):
+        module.only_keys_statement('__src', ['account', 'ticket'])
