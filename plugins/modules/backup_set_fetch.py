@@ -220,6 +220,7 @@ def fetch(module):
         set_dir = os.path.join(params['dest'], chosen['id'])
         checks = backup_set.check_set_files(set_dir, manifest) if os.path.isdir(set_dir) else {}
         if not checks or not all(c['ok'] for c in checks.values()):
+            shutil.rmtree(set_dir, ignore_errors=True)  # a partial copy frees its space first
             problem = free_space.shortfall(
                 'the download of set %s' % chosen['id'], params['dest'],
                 result['set']['bytes'], free_space.free_bytes(params['dest']),

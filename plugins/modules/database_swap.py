@@ -116,8 +116,11 @@ from ansible_collections.forexai.dr.plugins.module_utils.postgres import (
     sql,
 )
 
+# Client sessions only: autovacuum workers on the database are not kept out by
+# ALLOW_CONNECTIONS and do not block the rename.
 SESSIONS_SQL = ('SELECT count(*) FROM pg_catalog.pg_stat_activity '
-                'WHERE datname = ANY(%s) AND pid <> pg_catalog.pg_backend_pid()')
+                "WHERE datname = ANY(%s) AND backend_type = 'client backend' "
+                'AND pid <> pg_catalog.pg_backend_pid()')
 TERMINATE_SQL = ('SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity '
                  'WHERE datname = ANY(%s) AND pid <> pg_catalog.pg_backend_pid()')
 

@@ -80,8 +80,8 @@ options:
   only_keys:
     description:
       - Apply only the backup rows whose key is one of these values (compared as text), for
-        example the ids an audited deletion removed. Needs a one-column key. Every backup row
-        when omitted.
+        example the ids an audited deletion removed. Needs a one-column key, and cannot be
+        combined with O(delete_absent). Every backup row when omitted.
     type: list
     elements: raw
   save_schema:
@@ -619,6 +619,10 @@ def restore_table(module, params):
     table = rlib.check_identifier(params['table'], 'table')
     result['table'] = regclass_text(schema, table)
     steps = rlib.apply_steps(params['mode'], params['delete_absent'])
+    if params['only_keys'] is not None and 'delete' in steps:
+        # every live row outside the keys would count as absent from the backup and be deleted
+        raise rlib.RestoreError('only_keys cannot be combined with delete_absent: it would delete '
+                                'every live row whose key is not listed')
     if not os.path.exists(params['dump']):
         raise rlib.RestoreError('dump %s does not exist' % params['dump'])
     toc_list = rlib.scratch_toc(read_toc(params), schema, table)

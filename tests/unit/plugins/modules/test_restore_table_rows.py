@@ -185,3 +185,10 @@ def test_only_keys_keeps_the_listed_rows_of_a_one_column_key():
 def test_only_keys_refuses_a_composite_key():
     with pytest.raises(module.rlib.RestoreError, match='needs a one-column key'):
         module.only_keys_statement('__src', ['account', 'ticket'])
+
+
+def test_only_keys_with_delete_absent_is_refused_before_anything_is_touched():
+    params = dict((name, spec.get('default')) for name, spec in module.argument_spec().items())
+    params.update(table='trades', dump='/nonexistent', delete_absent=True, only_keys=[1, 2])
+    with pytest.raises(module.rlib.RestoreError, match='cannot be combined with delete_absent'):
+        module.restore_table(None, params)
