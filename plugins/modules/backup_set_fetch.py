@@ -229,7 +229,6 @@ def fetch(module):
                 raise rlib.RestoreError(problem)
             if not os.path.isdir(params['dest']):
                 os.makedirs(params['dest'], 0o700)
-            shutil.rmtree(set_dir, ignore_errors=True)
             os.makedirs(set_dir, 0o700)
             store.download(chosen['id'], manifest, set_dir)
             result['changed'] = True
