@@ -55,6 +55,11 @@ def test_refused_names_and_report_only_run_change_nothing(db):
     assert 'table public.trades"; DROP TABLE users; -- is not in the backup' \
         in results["refused_quote"]
     assert "table public.added_after_backup is not in the backup" in results["refused_absent"]
+    # no room for the scratch copy: refused, with the numbers, before the scratch database
+    refused = results["refused_scratch_space"]
+    assert "not enough free space in /var/lib/postgresql/15/main" in refused
+    assert "the scratch database and the saved rows of public.trades" in refused
+    assert "plus 100.0 TiB kept free" in refused and "nothing was written" in refused
     # the running writer adds trades all along: compare what existed at the backup
     assert _content(_json(db, "table_unconfirmed.json")) == _content(_json(db, "damaged.json"))
     report = results["unconfirmed"]
