@@ -195,6 +195,21 @@ def test_empty_export_is_refused_and_changes_no_position(app, db, seed, playbook
     assert [sorted(s["user_ids"]) for s in open_snapshots] == [sorted(seed["before"]["auto_trading_ids"])]
 
 
+def test_a_plain_http_export_is_refused_before_auto_trading_is_suspended(db, playbook):
+    before = observe(db)
+    run_id = unique("reconcile-plain-http")
+    rc, out = run_scenario(playbook, "reconcile_positions_confirm=true",
+                           "reconcile_positions_allow_plain_http=false", "scenario_mt5_sync_run_id=" + run_id)
+    assert rc != 0, out
+    assert "is not https://" in out and "Nothing was suspended, fetched or changed" in out
+    assert "Step 1: stop auto-trading" not in out
+    after = observe(db)
+    assert after["fingerprint"] == before["fingerprint"]
+    assert after["sync_log_rows"] == before["sync_log_rows"]
+    assert after["auto_trading_ids"] == before["auto_trading_ids"]
+    assert after["snapshots"] == before["snapshots"]
+
+
 def test_a_further_confirmed_run_changes_nothing_and_gives_auto_trading_back(db, seed, playbook):
     before = observe(db)
     run_id = unique("reconcile-again")
