@@ -33,6 +33,10 @@ SET_ID_FORMAT = '%Y%m%dT%H%M%SZ'
 SET_ID_RE = re.compile(r'^\d{8}T\d{6}Z$')
 MANIFEST_NAME = 'manifest.json'
 FAILED_NAME = 'FAILED.json'
+# The verdict of a verification made after the run, on another host, written beside the set's
+# manifest (which is never rewritten): it names the manifest it judged by its SHA-256.
+VERDICT_NAME = 'verification.json'
+VERDICT_FORMAT = 1
 MANIFEST_FORMAT = 1
 CHUNK = 1024 * 1024
 
@@ -326,16 +330,21 @@ def compare_row_counts(expected, actual):
     return False, '; '.join(parts), differences
 
 
-def retention_entry(set_id, manifest, location):
-    """The retention input for one set; a set without manifest counts as unverified."""
+def retention_entry(set_id, manifest, location, verified=None):
+    """The retention input for one set; a set without manifest counts as unverified.
+
+    ``verified``, when given, is the candidate's verdict (``set_entry()``: a later verification
+    of an S3 copy counts); otherwise the manifest's own flag decides.
+    """
     started = None
-    verified = False
+    manifest_verified = False
     if manifest:
         try:
             started = parse_time(manifest.get('started_at'))
         except ValueError:
             started = None
-        verified = manifest.get('verified') is True
+        manifest_verified = manifest.get('verified') is True
+    verified = bool(manifest) and (manifest_verified if verified is None else bool(verified))
     if started is None:
         started = parse_set_id(set_id)
     if started is None:
@@ -346,15 +355,74 @@ def retention_entry(set_id, manifest, location):
 
 # --------------------------------------------------------------------------- candidates
 
-def set_entry(set_id, manifest, problems=None):
-    """One candidate set: its id, its manifest (None when missing or unsound) and why."""
+def sha256_bytes(data):
+    """Hex SHA-256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def verdict_document(set_id, manifest_sha256, verified, host, checks, seconds, checked_at):
+    """The verdict of a verification made after the run (``VERDICT_NAME`` beside the set).
+
+    :param checks: the verification's checks (dicts with name, ok, detail).
+    :param checked_at: aware datetime of the verification.
+    """
+    if parse_set_id(set_id) is None:
+        raise ValueError('%r is not a set id' % set_id)
+    if not re.match(r'^[0-9a-f]{64}$', manifest_sha256 or ''):
+        raise ValueError('the manifest digest must be a hex SHA-256')
+    return {
+        'format_version': VERDICT_FORMAT,
+        'set_id': set_id,
+        'manifest_sha256': manifest_sha256,
+        'verified': bool(verified),
+        'host': host,
+        'checked_at': checked_at.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+        'failed_checks': [c['name'] for c in checks if not c['ok']],
+        'checks': [{'name': c['name'], 'ok': bool(c['ok']), 'detail': c['detail']} for c in checks],
+        'seconds': seconds,
+    }
+
+
+def parse_verdict(raw, set_id, manifest_sha256):
+    """A verdict's bytes, checked against the set and its manifest: (verdict or None, problem).
+
+    A verdict counts only for the manifest it judged: one for another set, or for a manifest
+    whose bytes differ from the ones read now, is set aside with the reason.
+    """
+    try:
+        verdict = json.loads(raw.decode('utf-8') if isinstance(raw, bytes) else raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, 'verdict is not JSON: %s' % exc
+    if not isinstance(verdict, dict) or not isinstance(verdict.get('verified'), bool):
+        return None, 'verdict has no verified true/false'
+    if verdict.get('set_id') != set_id:
+        return None, 'verdict is for set %s, not %s' % (verdict.get('set_id'), set_id)
+    if verdict.get('manifest_sha256') != manifest_sha256:
+        return None, 'verdict judged another manifest (SHA-256 %s, now %s)' % (
+            verdict.get('manifest_sha256'), manifest_sha256)
+    return verdict, None
+
+
+def set_entry(set_id, manifest, problems=None, verdict=None):
+    """One candidate set: its id, its manifest (None when missing or unsound) and why.
+
+    ``verdict`` (from ``parse_verdict()``), when given, decides ``verified``: a verification
+    made after the run, on another host, of exactly this copy. Otherwise the manifest's own
+    ``verified`` (the run's test restore) does.
+    """
     if manifest is not None:
         started = parse_time(manifest['started_at'])
     else:
         started = parse_set_id(set_id)
+    if manifest is not None and verdict is not None:
+        verified, verified_by = verdict['verified'] is True, 'verification on %s at %s' % (
+            verdict.get('host') or '?', verdict.get('checked_at') or '?')
+    else:
+        verified = bool(manifest is not None and manifest.get('verified') is True)
+        verified_by = 'the backup run' if verified else None
     return {'id': set_id, 'manifest': manifest, 'problems': list(problems or []),
-            'started_at': started,
-            'verified': bool(manifest is not None and manifest.get('verified') is True)}
+            'started_at': started, 'verified': verified, 'verified_by': verified_by,
+            'verdict': verdict}
 
 
 def local_set_entries(backup_dir):

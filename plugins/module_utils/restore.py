@@ -161,6 +161,9 @@ def set_summary(entry, now):
         'age_seconds': int((now - entry['started_at']).total_seconds()),
         'age': describe_age(now - entry['started_at']),
         'verified': entry['verified'],
+        # Who verified it: the backup run itself, or a later verification on another host
+        # (its verdict recorded beside the set in S3); None when nobody did.
+        'verified_by': entry.get('verified_by'),
         'host': manifest.get('host', ''),
         'database': database['name'],
         'server_version': database['server_version'],

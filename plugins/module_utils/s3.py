@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import time
 import traceback
 
@@ -188,41 +189,82 @@ def list_set_ids(client, bucket, prefix, call=_direct):
     return sorted(set_id for set_id in ids if backup_set.parse_set_id(set_id) is not None)
 
 
+def _get_or_none(client, bucket, key):
+    """The object's bytes, or None when the key does not exist (other errors are raised)."""
+    try:
+        return client.get_object(Bucket=bucket, Key=key)['Body'].read()
+    except Exception as exc:
+        if error_code(exc) in MISSING_KEY_CODES:
+            return None
+        raise
+
+
+def read_manifest_and_digest(client, bucket, prefix, set_id, call=_direct):
+    """The set's manifest, checked, and the SHA-256 of its bytes: (manifest or None, problems,
+    digest or None). A missing one is a problem; other S3 errors are raised."""
+    key = backup_set.s3_key(prefix, set_id, backup_set.MANIFEST_NAME)
+    where = 's3://%s/%s' % (bucket, key)
+    raw = call('reading %s' % where, lambda: _get_or_none(client, bucket, key))
+    if raw is None:
+        return None, [backup_set.missing_manifest_problem(where)], None
+    manifest, problems = backup_set.parse_manifest(raw, where)
+    return manifest, problems, backup_set.sha256_bytes(raw)
+
+
 def read_manifest(client, bucket, prefix, set_id, call=_direct):
     """The set's manifest, checked: (manifest or None, problems). A missing one is a problem;
     other S3 errors are raised."""
-    key = backup_set.s3_key(prefix, set_id, backup_set.MANIFEST_NAME)
-    where = 's3://%s/%s' % (bucket, key)
+    manifest, problems, _digest = read_manifest_and_digest(client, bucket, prefix, set_id, call)
+    return manifest, problems
 
-    def get():
-        try:
-            return client.get_object(Bucket=bucket, Key=key)['Body'].read()
-        except Exception as exc:
-            if error_code(exc) in MISSING_KEY_CODES:
-                return None
-            raise
 
-    raw = call('reading %s' % where, get)
+def read_verdict(client, bucket, prefix, set_id, manifest_sha256, call=_direct):
+    """The verdict recorded beside the set by a later verification: (verdict or None, problem
+    or None). No verdict is no problem; one that does not fit the manifest is set aside."""
+    key = backup_set.s3_key(prefix, set_id, backup_set.VERDICT_NAME)
+    raw = call('reading s3://%s/%s' % (bucket, key), lambda: _get_or_none(client, bucket, key))
     if raw is None:
-        return None, [backup_set.missing_manifest_problem(where)]
-    return backup_set.parse_manifest(raw, where)
+        return None, None
+    return backup_set.parse_verdict(raw, set_id, manifest_sha256)
+
+
+def write_verdict(client, bucket, prefix, verdict, call=_direct):
+    """Store a verdict (``backup_set.verdict_document()``) beside its set; returns its key."""
+    key = backup_set.s3_key(prefix, verdict['set_id'], backup_set.VERDICT_NAME)
+    body = (json.dumps(verdict, indent=2, sort_keys=True) + '\n').encode('utf-8')
+    call('writing s3://%s/%s' % (bucket, key),
+         lambda: client.put_object(Bucket=bucket, Key=key, Body=body,
+                                   ContentType='application/json', ChecksumAlgorithm='SHA256'))
+    return key
 
 
 def set_entries(client, bucket, prefix, call=_direct, unreadable_is_incomplete=False):
-    """A ``backup_set.set_entry()`` for every set in S3, sorted by id.
+    """A ``backup_set.set_entry()`` for every set in S3, sorted by id, with the verdict of a
+    later verification where one was recorded for exactly that manifest.
 
     With ``unreadable_is_incomplete`` a manifest that cannot be read (an S3 error other than
-    a missing key) makes its set incomplete instead of failing the listing.
+    a missing key) makes its set incomplete instead of failing the listing; a verdict that
+    cannot be read leaves the set as its manifest says, with the reason among its problems.
     """
     entries = []
     for set_id in list_set_ids(client, bucket, prefix, call):
+        verdict = None
         try:
-            manifest, problems = read_manifest(client, bucket, prefix, set_id, call)
+            manifest, problems, digest = read_manifest_and_digest(client, bucket, prefix, set_id, call)
         except Exception as exc:
             if not unreadable_is_incomplete:
                 raise
-            manifest, problems = None, ['no manifest: %s' % exc]
-        entries.append(backup_set.set_entry(set_id, manifest, problems))
+            manifest, problems, digest = None, ['no manifest: %s' % exc], None
+        if manifest is not None:
+            try:
+                verdict, problem = read_verdict(client, bucket, prefix, set_id, digest, call)
+            except Exception as exc:
+                if not unreadable_is_incomplete:
+                    raise
+                verdict, problem = None, 'verdict not read: %s' % exc
+            if problem:
+                problems = list(problems) + [problem]
+        entries.append(backup_set.set_entry(set_id, manifest, problems, verdict))
     return entries
 
 

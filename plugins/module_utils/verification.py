@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 
 try:
@@ -45,6 +46,44 @@ def pg_restore_argv(pg_restore, database, dump_path, jobs=1):
         argv.append('--jobs=%d' % jobs)
     argv.append(dump_path)
     return argv
+
+
+# Where a dump's SQL names a role: owners, grants and revokes (ACLs), default privileges and
+# policies. One name: an identifier or a double-quoted one ("" for a quote inside).
+_ROLE = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+_ROLE_LIST = r'(%s(?:\s*,\s*%s)*)' % (_ROLE, _ROLE)
+_ROLE_PATTERNS = (
+    re.compile(r'\bOWNER TO (%s)' % _ROLE),
+    re.compile(r'^GRANT\b.*?\bTO %s' % _ROLE_LIST),
+    re.compile(r'^REVOKE\b.*?\bFROM %s' % _ROLE_LIST),
+    re.compile(r'^ALTER DEFAULT PRIVILEGES FOR ROLE %s' % _ROLE_LIST),
+    re.compile(r'^ALTER DEFAULT PRIVILEGES\b.*?\b(?:GRANT\b.*?\bTO|REVOKE\b.*?\bFROM) %s' % _ROLE_LIST),
+    re.compile(r'^CREATE POLICY\b.*?\bTO %s' % _ROLE_LIST),
+    re.compile(r'^SET SESSION AUTHORIZATION (%s)' % _ROLE),
+)
+_NOT_ROLES = ('public', 'current_user', 'session_user', 'current_role')
+
+
+def _unquote(name):
+    if name.startswith('"'):
+        return name[1:-1].replace('""', '"')
+    return name.lower()
+
+
+def roles_in_sql(text):
+    """The roles a dump's SQL (``pg_restore --schema-only -f -``) needs, sorted: owners,
+    grantees and the rest. A restore with owners and grants fails without them."""
+    found = set()
+    for line in text.splitlines():
+        line = line.strip()
+        for pattern in _ROLE_PATTERNS:
+            match = pattern.search(line)
+            if not match:
+                continue
+            for name in re.findall(_ROLE, match.group(1)):
+                if name.lower() not in _NOT_ROLES or name.startswith('"'):
+                    found.add(_unquote(name))
+    return sorted(found)
 
 
 def toc_entries(listing):

@@ -25,7 +25,8 @@ description:
     dropped, also when a check or the module fails.
   - Every check runs even when an earlier one failed, so one run reports everything wrong
     with a set.
-  - The module changes nothing lasting and always reports C(changed=false).
+  - The module changes nothing lasting and reports C(changed=false), unless it records a
+    verdict in S3 (O(record_verdict)).
 author:
   - Forex AI platform engineering (@forexai)
 options:
@@ -71,6 +72,33 @@ options:
       - When omitted, C(/usr/lib/postgresql/<major>/bin) for the major version the manifest
         records, if it exists, else C(pg_restore) from E(PATH).
     type: path
+  create_missing_roles:
+    description:
+      - Before the test restore, create every role the dump names (owners, grantees) that the
+        cluster lacks, as a C(NOLOGIN) role, and drop those roles again after the temporary
+        database is dropped. For a verification on another host (a spare or staging cluster
+        without production's roles); the restore still runs with owners and grants, as a real
+        one does.
+      - The roles' logins and passwords are not tested this way; the globals in the set are
+        restored and tested by a rebuild (M(forexai.dr.server_rebuild)).
+    type: bool
+    default: false
+  record_verdict:
+    description:
+      - With O(source=s3), write the verdict beside the set in S3 as C(verification.json), with
+        the checks, the host, the time and the SHA-256 of the manifest it judged. The modules and
+        the program that choose a set (M(forexai.dr.backup_set_fetch), retention) then count the
+        set as verified, or not, by it. This is how a set dumped on the primary is verified on
+        another host.
+      - A failed verification is recorded too (the copy then counts as not verified, whatever
+        its manifest says). Nothing is written for a set without a sound manifest, or under
+        C(--check) (which reports C(changed=true) instead).
+    type: bool
+    default: false
+  verdict_host:
+    description:
+      - The name the verdict gives for the host that verified. The host's own name when omitted.
+    type: str
   fail_on_error:
     description:
       - Fail the task when any check fails. With V(false) the task succeeds and the caller
@@ -205,6 +233,12 @@ row_counts:
   returned: when the restore ran
   type: dict
   sample: {public.trades: {manifest: 20001, restored: 20001}}
+roles_created:
+  description: The placeholder roles made for the test restore (O(create_missing_roles)).
+  returned: when O(create_missing_roles=true) and the restore ran
+  type: list
+  elements: str
+  sample: [forexai, forexai_readonly]
 temp_database:
   description: Name of the temporary database used for the restore.
   returned: when the restore ran
@@ -215,6 +249,17 @@ temp_database_dropped:
   returned: when the restore ran
   type: bool
   sample: true
+verdict_key:
+  description: The S3 key of the verdict written (or that would be, under C(--check)).
+  returned: when O(record_verdict=true) and the set has a sound manifest
+  type: str
+  sample: forexai/20261125T180000Z/verification.json
+verdict:
+  description: The verdict recorded (see O(record_verdict)).
+  returned: when O(record_verdict=true) and the set has a sound manifest
+  type: dict
+  sample: {set_id: 20261125T180000Z, verified: true, host: staging-db1, checked_at: '2026-11-25T20:00:12Z',
+           manifest_sha256: 3b1f..., failed_checks: []}
 seconds:
   description: Time spent on the download, the restore and in total.
   returned: always
@@ -222,8 +267,10 @@ seconds:
   sample: {download: 0.8, restore: 3.2, total: 4.6}
 '''
 
+import datetime
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -253,6 +300,7 @@ from ansible_collections.forexai.dr.plugins.module_utils.s3 import (
     s3_argument_spec,
     s3_client,
     set_entries,
+    write_verdict,
 )
 
 
@@ -271,6 +319,9 @@ def argument_spec():
         restore=dict(type='bool', default=True),
         jobs=dict(type='int', default=1),
         pg_bin_dir=dict(type='path'),
+        create_missing_roles=dict(type='bool', default=False),
+        record_verdict=dict(type='bool', default=False),
+        verdict_host=dict(type='str'),
         fail_on_error=dict(type='bool', default=True),
     )
     return spec
@@ -441,26 +492,62 @@ def restore_and_count(params, dump_path, manifest, stamp, checks):
                                  manifest['database'].get('server_version_num'))
     admin = connect(dict(params, db=params['db'] or 'postgres'))
     admin.autocommit = True
+    created = []
+    drop_problem = None
     try:
+        if params['create_missing_roles']:
+            created = create_missing_roles(params, admin, pg_restore, dump_path, checks)
         result, extra = verification.restore_and_compare(
             ModuleOps(params, admin), name, dump_path, manifest['database']['row_counts'],
             pg_restore, jobs=params['jobs'], clock=time.time)
     finally:
+        for role in reversed(created):
+            try:
+                admin.cursor().execute(sql.SQL('DROP ROLE IF EXISTS {}').format(sql.Identifier(role)))
+            except DATABASE_ERRORS as exc:
+                drop_problem = 'could not drop placeholder role %s: %s' % (role, ' '.join(to_native(exc).split()))
         admin.close()
     new_checks, out = restore_checks(result, extra, manifest['database']['row_counts'])
     checks.extend(new_checks)
+    if params['create_missing_roles']:
+        out['roles_created'] = created
+        checks.append(check('placeholder_roles_dropped', drop_problem is None,
+                            drop_problem or 'dropped %d placeholder role(s)' % len(created)))
     return out
+
+
+def create_missing_roles(params, admin, pg_restore, dump_path, checks):
+    """Create, NOLOGIN, the roles the dump's SQL names and the cluster lacks; returns them."""
+    proc = subprocess.run([pg_restore, '--schema-only', '--file=-', dump_path], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    if proc.returncode != 0:
+        raise VerifyError('pg_restore --schema-only failed (exit %d): %s'
+                          % (proc.returncode, tail(proc.stderr)))
+    needed = verification.roles_in_sql(to_native(proc.stdout))
+    cur = admin.cursor()
+    cur.execute('SELECT rolname FROM pg_catalog.pg_roles')
+    existing = set(row[0] for row in cur.fetchall())
+    created = []
+    for role in needed:
+        if role not in existing:
+            cur.execute(sql.SQL('CREATE ROLE {} NOLOGIN').format(sql.Identifier(role)))
+            created.append(role)
+    checks.append(check('roles', True, 'the dump names %d role(s); %s' % (
+        len(needed), ('made placeholders (NOLOGIN) for ' + ', '.join(created)) if created
+        else 'the cluster has them all')))
+    return created
 
 
 # --- the whole verification ---------------------------------------------------------------------
 
-def verify(params, stamp):
+def verify(params, stamp, check_mode=False):
     started = time.time()
     seconds = {}
     checks = []
     result = {'changed': False}
     workdir = None
     client = None
+    manifest_digest = None
     try:
         if params['source'] == 's3':
             client = s3_client(params)
@@ -501,6 +588,9 @@ def verify(params, stamp):
         if manifest is not None and manifest['set_id'] != set_id:
             problems = ['manifest is for set %s, not %s' % (manifest['set_id'], set_id)]
             manifest = None
+        if manifest is not None:
+            manifest_digest = backup_set.sha256_file(
+                os.path.join(set_dir, backup_set.MANIFEST_NAME))[0]
         if manifest is None:
             if backup_set.MANIFEST_NAME in download_problems:
                 detail = download_problems[backup_set.MANIFEST_NAME]
@@ -544,6 +634,15 @@ def verify(params, stamp):
     result['seconds'] = seconds
     result['checks'] = checks
     result['verified'], result['failed_checks'] = summarise(checks)
+    if params['record_verdict'] and params['source'] == 's3' and manifest_digest:
+        verdict = backup_set.verdict_document(
+            set_id, manifest_digest, result['verified'], params['verdict_host'] or socket.getfqdn(),
+            checks, seconds, datetime.datetime.now(datetime.timezone.utc))
+        result['verdict'] = verdict
+        result['verdict_key'] = backup_set.s3_key(params['prefix'], set_id, backup_set.VERDICT_NAME)
+        if not check_mode:
+            write_verdict(client, params['bucket'], params['prefix'], verdict)
+        result['changed'] = True
     return result
 
 
@@ -558,7 +657,7 @@ def main():
 
     stamp = '%s_%s' % (time.strftime('%Y%m%dt%H%M%Sz', time.gmtime()), uuid.uuid4().hex[:4])
     try:
-        result = verify(module.params, stamp)
+        result = verify(module.params, stamp, module.check_mode)
     except VerifyError as exc:
         module.fail_json(msg='Failed to verify backup set: %s' % exc, verified=False, checks=[],
                          failed_checks=[], changed=False)

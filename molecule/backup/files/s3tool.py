@@ -7,6 +7,7 @@ configuration, so it sees exactly what the program uploaded.
     s3tool.py sets                   JSON [set id, ...] under the configured prefix
     s3tool.py sha256 KEY             SHA-256 of the object's bytes
     s3tool.py flip KEY OFFSET        flip the lowest bit of one byte, keeping the metadata
+    s3tool.py json KEY               the object's bytes, parsed as JSON
 """
 
 import hashlib
@@ -54,6 +55,8 @@ def main(argv):
     elif command == 'sha256':
         body = client.get_object(Bucket=bucket, Key=argv[1])['Body'].read()
         print(json.dumps(hashlib.sha256(body).hexdigest()))
+    elif command == 'json':
+        print(client.get_object(Bucket=bucket, Key=argv[1])['Body'].read().decode('utf-8'))
     elif command == 'flip':
         key, offset = argv[1], int(argv[2])
         obj = client.get_object(Bucket=bucket, Key=key)

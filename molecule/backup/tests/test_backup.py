@@ -26,8 +26,9 @@ CONFIG = "/etc/forexai/backup.conf"
 BACKUP_DIR = "/var/backups/forexai"
 TOOLS = "/usr/local/lib/forexai-test"
 PRUNE_NOW = "2025-06-15T12:00:00Z"
+# The plan's `--verify --upload` without --verify: the test restore runs on db2, not the primary.
 CRON_LINE = ("0 */6 * * * root /usr/local/sbin/forexai-backup --config /etc/forexai/backup.conf "
-             "--verify --upload >> /var/log/forex-ai-backup.log 2>&1")
+             "--upload >> /var/log/forex-ai-backup.log 2>&1")
 
 
 # The hosts (fixtures db, app, s3) come from molecule/conftest.py.
@@ -74,12 +75,12 @@ def ansible_env():
     return env
 
 
-def run_module(args, check=False):
-    """Run forexai.dr.backup_verify on the database host; return its result dict."""
+def run_module(args, check=False, module="forexai.dr.backup_verify"):
+    """Run a module (backup_verify) on the database host; return its result dict."""
     env = ansible_env()
     env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     argv = [os.path.join(BIN, "ansible"), f"{SCENARIO}-db1", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-            "-m", "forexai.dr.backup_verify", "-a", json.dumps(args), "--become",
+            "-m", module, "-a", json.dumps(args), "--become",
             "--become-user", "postgres"]
     if check:
         argv.append("--check")
@@ -141,7 +142,11 @@ def scheduled_run(db, app):
 def test_run_makes_a_complete_local_set(db, scheduled_run):
     set_id = scheduled_run["set_id"]
     data = manifest(db, set_id)
-    assert data["set_id"] == set_id and data["verified"] is True
+    # Not test-restored on the primary (that loads production); the run says who does.
+    assert data["set_id"] == set_id and data["verified"] is False
+    log = db.file("/var/log/forex-ai-backup.log").content_string
+    assert (f"set {set_id}: no test restore on this host (it would load production); "
+            f"{SCENARIO}-db2 verifies the S3 copy") in log
     assert set(data["files"]) == {"database.dump", "files.tar.gz", "config.tar.age", "globals.sql.age"}
     assert data["archives"]["globals"]["encryption"] == "age"
     for rel, entry in data["files"].items():
@@ -152,19 +157,6 @@ def test_run_makes_a_complete_local_set(db, scheduled_run):
     assert data["database"]["size_bytes"] > 0 and data["program_version"]
     assert data["started_at"] < data["finished_at"]
     assert not db.file(f"{BACKUP_DIR}/{set_id}/FAILED.json").exists
-
-
-def test_counts_come_from_the_dumps_snapshot(db, scheduled_run):
-    # The writer kept committing during the dump, and still the test restore's row
-    # counts equal the manifest's: both were taken in the same snapshot.
-    assert scheduled_run["trades_after"] > scheduled_run["trades_before"]
-    data = manifest(db, scheduled_run["set_id"])
-    assert data["verification"]["ok"] is True
-    assert data["verification"]["row_count_differences"] == {}
-    assert data["verification"]["temp_database_dropped"] is True
-    assert data["database"]["row_counts"]["public.trades"] >= scheduled_run["trades_before"]
-    assert sql(db, "SELECT count(*) FROM pg_database WHERE datname LIKE '%verify%'",
-               "postgres") == "0"
 
 
 def test_run_makes_a_complete_set_in_s3(db, scheduled_run):
@@ -218,7 +210,8 @@ def test_metrics_and_log(db, scheduled_run):
     prom = db.file("/var/lib/prometheus/node-exporter/forexai_backup.prom").content_string
     values = dict(line.rsplit(" ", 1) for line in prom.splitlines() if not line.startswith("#"))
     assert float(values['forexai_backup_last_success_timestamp_seconds{database="forexai"}']) > 0
-    assert float(values['forexai_backup_verified{database="forexai"}']) == 1
+    # the run did not test-restore its set (db2 does, afterwards)
+    assert float(values['forexai_backup_verified{database="forexai"}']) == 0
     assert float(values['forexai_backup_size_bytes{database="forexai"}']) > 8 * 1024 * 1024
     assert float(values['forexai_backup_duration_seconds{database="forexai"}']) > 0
     assert float(values['forexai_backup_last_exit_code{database="forexai"}']) == 0
@@ -244,10 +237,57 @@ def test_manifest_counts_equal_the_live_database(db, app):
 
 # --- verification ---------------------------------------------------------------------------
 
-def test_verify_playbook_passes(scheduled_run):
+def newest_verified_s3_set():
+    """The set a restore would choose (backup_set_fetch, newest verified, S3), or its refusal."""
+    config = s3_config()
+    args = {"source": "s3", "bucket": config["bucket"], "prefix": config["prefix"],
+            "endpoint_url": config["endpoint_url"], "ca_bundle": config["ca_bundle"],
+            "addressing_style": "path", "access_key": "lab-access-key", "secret_key": "lab-secret-key"}
+    return run_module(args, check=True, module="forexai.dr.backup_set_fetch")
+
+
+def test_verify_playbook_verifies_on_the_spare_and_records_the_verdict(db, lab_host, scheduled_run):
+    set_id = scheduled_run["set_id"]
+    chosen_before = newest_verified_s3_set()
+    assert chosen_before.get("set", {}).get("set_id") != set_id, chosen_before
     proc = run_playbook("verify_backups.yml")
+    out = " ".join(proc.stdout.split())
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert proc.stdout.count(": verified in") == 2, proc.stdout[-3000:]
+    # db2 test-restored the S3 copy; db1 only checked its local set, without a restore
+    assert f"s3 set {set_id} on {SCENARIO}-db2: verified" in out, out[-3000:]
+    assert "here only the local set is checked" in out
+    assert out.count("s3 set ") == 1 and f"local set {set_id}: verified in" in out, out[-3000:]
+    verdict = s3tool(db, "json", f"{s3_prefix()}/{set_id}/verification.json")
+    print("verdict:", {k: verdict[k] for k in ("host", "checked_at", "verified", "seconds")})
+    assert verdict["verified"] is True and verdict["host"] == f"{SCENARIO}-db2"
+    assert verdict["failed_checks"] == []
+    local = db.file(f"{BACKUP_DIR}/{set_id}/manifest.json").content
+    assert verdict["manifest_sha256"] == hashlib.sha256(local).hexdigest()
+    checks = {c["name"]: c for c in verdict["checks"]}
+    assert {"restore", "row_counts", "temp_database_dropped", "placeholder_roles_dropped"} <= set(checks)
+    # The spare has none of production's roles: placeholders for the restore, gone afterwards.
+    assert "made placeholders (NOLOGIN) for" in checks["roles"]["detail"] and "forexai" in checks["roles"]["detail"]
+    db2 = lab_host("db2")
+    assert db2.check_output("runuser -u postgres -- psql -X -At -d postgres -c %s",
+                            "SELECT count(*) FROM pg_roles WHERE rolname = 'forexai'") == "0"
+    assert db2.check_output("runuser -u postgres -- psql -X -At -d postgres -c %s",
+                            "SELECT count(*) FROM pg_database WHERE datname LIKE '%verify%'") == "0"
+    # A restore now chooses the set the spare verified, and says who verified it.
+    chosen = newest_verified_s3_set()["set"]
+    assert chosen["set_id"] == set_id and chosen["verified"] is True
+    assert chosen["verified_by"].startswith(f"verification on {SCENARIO}-db2 at ")
+
+
+def test_counts_come_from_the_dumps_snapshot(db, scheduled_run):
+    # The writer kept committing during the dump, and still the test restore's row counts
+    # (on db2) equal the manifest's: both were taken in the same snapshot.
+    assert scheduled_run["trades_after"] > scheduled_run["trades_before"]
+    set_id = scheduled_run["set_id"]
+    verdict = s3tool(db, "json", f"{s3_prefix()}/{set_id}/verification.json")
+    checks = {c["name"]: c for c in verdict["checks"]}
+    assert checks["row_counts"]["ok"] is True and checks["temp_database_dropped"]["ok"] is True
+    data = manifest(db, set_id)
+    assert data["database"]["row_counts"]["public.trades"] >= scheduled_run["trades_before"]
 
 
 def test_verify_module_in_check_mode_changes_nothing(db, scheduled_run):

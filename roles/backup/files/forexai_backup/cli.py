@@ -77,6 +77,14 @@ def do_backup(cfg, args, status):
         run.hash_files()
         if args.verify:
             run.verify_restore()
+        elif cfg['verified_elsewhere_by']:
+            LOG.info('set %s: no test restore on this host (it would load production); %s verifies '
+                     'the S3 copy and records the verdict beside it', run.set_id, cfg['verified_elsewhere_by'])
+        else:
+            LOG.warning('set %s: NOT VERIFIED - no test restore on this host (it would load production) '
+                        'and no verification host is configured (the backup role\'s backup_verifiers '
+                        'group): the set stays unverified until playbooks/verify_backups.yml verifies it',
+                        run.set_id)
         manifest = run.manifest()
         manifest_path = run.write_manifest(manifest)
     except BackupError as exc:

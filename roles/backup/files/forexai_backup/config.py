@@ -18,6 +18,9 @@ DEFAULTS = {
     'failure_hook': '',
     'failure_hook_timeout': 60,
     'min_free_mb': 256,
+    # Where the sets are test-restored when this run does not (--verify): the hosts that
+    # verify the S3 copies and record the verdict beside them ('' when none is configured).
+    'verified_elsewhere_by': '',
     'database': {
         'name': 'forexai',
         'host': '',

@@ -143,7 +143,8 @@ class S3Store:
 
     def entries(self):
         """Retention input for the sets in S3; a set without a sound manifest is unverified."""
-        return [backup_set.retention_entry(entry['id'], entry['manifest'], 's3')
+        return [backup_set.retention_entry(entry['id'], entry['manifest'], 's3',
+                                           verified=entry['verified'])
                 for entry in s3.set_entries(self.client, self.bucket, self.prefix,
                                             call=self._call)]
 

@@ -338,3 +338,25 @@ def test_local_set_entries(tmp_path):
 def test_parse_manifest_names_where_it_came_from():
     assert bs.parse_manifest(b'{', 's3://b/k')[0] is None
     assert bs.parse_manifest(b'{', 's3://b/k')[1][0].startswith('manifest s3://b/k is not valid JSON')
+
+
+def test_verdicts_are_bound_to_their_set_and_manifest():
+    digest = bs.sha256_bytes(b'{"manifest": 1}')
+    verdict = bs.verdict_document(
+        '20261125T180000Z', digest, True, 'spare1', [{'name': 'restore', 'ok': True, 'detail': 'ok'}],
+        {'total': 2.5}, datetime.datetime(2026, 11, 25, 20, 0, tzinfo=datetime.timezone.utc))
+    raw = json.dumps(verdict).encode()
+    assert bs.parse_verdict(raw, '20261125T180000Z', digest) == (verdict, None)
+    assert bs.parse_verdict(raw, '20261125T120000Z', digest)[1] == \
+        'verdict is for set 20261125T180000Z, not 20261125T120000Z'
+    assert 'another manifest' in bs.parse_verdict(raw, '20261125T180000Z', '0' * 64)[1]
+    assert bs.parse_verdict(b'not json', '20261125T180000Z', digest)[0] is None
+    with pytest.raises(ValueError):
+        bs.verdict_document('x', digest, True, 'h', [], {}, datetime.datetime.now(datetime.timezone.utc))
+
+
+def test_retention_counts_a_later_verdict():
+    raw = {'started_at': '2026-11-25T18:00:00Z', 'verified': False}
+    assert bs.retention_entry('20261125T180000Z', raw, 's3')['verified'] is False
+    assert bs.retention_entry('20261125T180000Z', raw, 's3', verified=True)['verified'] is True
+    assert bs.retention_entry('20261125T180000Z', None, 's3', verified=True)['verified'] is False

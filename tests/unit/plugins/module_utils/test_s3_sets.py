@@ -51,6 +51,10 @@ class Bucket:
             yield {'CommonPrefixes': [{'Prefix': common}]}
         yield {}
 
+    def put_object(self, Bucket, Key, Body, **_kwargs):
+        self.objects[Key] = Body
+        return {}
+
     def get_object(self, Bucket, Key):
         if Key in self.denied:
             raise Error('AccessDenied')
@@ -80,7 +84,8 @@ def test_each_request_goes_through_the_callers_call():
 
     bucket = Bucket({'db1/%s/manifest.json' % SET: manifest(SET)})
     s3.set_entries(bucket, 'b', 'db1', call=call)
-    assert seen == ['listing s3://b/db1/', 'reading s3://b/db1/%s/manifest.json' % SET]
+    assert seen == ['listing s3://b/db1/', 'reading s3://b/db1/%s/manifest.json' % SET,
+                    'reading s3://b/db1/%s/verification.json' % SET]
 
 
 def test_set_entries_describe_complete_incomplete_and_unsound_sets():
@@ -164,3 +169,55 @@ def test_with_retries_does_not_retry_a_permanent_error():
         s3.with_retries('x', denied, attempts=5, sleep=lambda s: None)
     assert calls == [1]
     assert s3.with_retries('x', lambda: 42, attempts=5) == 42
+
+
+# --- verdicts of a verification made after the run, on another host ----------------------------
+
+def verdict_for(set_id, raw_manifest, verified, host='spare1'):
+    import datetime
+    from ansible_collections.forexai.dr.plugins.module_utils import backup_set
+    checks = [{'name': 'manifest', 'ok': True, 'detail': 'sound'},
+              {'name': 'row_counts', 'ok': verified, 'detail': 'equal' if verified else 'differ'}]
+    return backup_set.verdict_document(set_id, backup_set.sha256_bytes(raw_manifest), verified, host,
+                                       checks, {'total': 1.0},
+                                       datetime.datetime(2026, 11, 25, 19, 0, tzinfo=datetime.timezone.utc))
+
+
+def test_a_recorded_verdict_verifies_a_set_the_run_did_not():
+    raw = manifest(SET, verified=False)
+    bucket = Bucket({'db1/%s/manifest.json' % SET: raw})
+    assert [e['verified'] for e in s3.set_entries(bucket, 'b', 'db1')] == [False]
+    key = s3.write_verdict(bucket, 'b', 'db1', verdict_for(SET, raw, True))
+    assert key == 'db1/%s/verification.json' % SET
+    (entry,) = s3.set_entries(bucket, 'b', 'db1')
+    assert entry['verified'] is True
+    assert entry['verified_by'] == 'verification on spare1 at 2026-11-25T19:00:00Z'
+    assert entry['verdict']['failed_checks'] == []
+
+
+def test_a_failed_verdict_unverifies_the_copy_even_if_the_run_verified_it():
+    raw = manifest(SET, verified=True)
+    bucket = Bucket({'db1/%s/manifest.json' % SET: raw})
+    s3.write_verdict(bucket, 'b', 'db1', verdict_for(SET, raw, False))
+    (entry,) = s3.set_entries(bucket, 'b', 'db1')
+    assert entry['verified'] is False and entry['verdict']['failed_checks'] == ['row_counts']
+
+
+def test_a_verdict_for_other_manifest_bytes_is_set_aside_with_the_reason():
+    raw = manifest(SET, verified=False)
+    bucket = Bucket({'db1/%s/manifest.json' % SET: raw})
+    s3.write_verdict(bucket, 'b', 'db1', verdict_for(SET, raw + b' ', True))
+    (entry,) = s3.set_entries(bucket, 'b', 'db1')
+    assert entry['verified'] is False and entry['verdict'] is None
+    assert any('verdict judged another manifest' in p for p in entry['problems'])
+
+
+def test_an_unreadable_verdict_leaves_the_set_as_its_manifest_says():
+    raw = manifest(SET, verified=True)
+    key = 'db1/%s/verification.json' % SET
+    bucket = Bucket({'db1/%s/manifest.json' % SET: raw, key: b'{}'}, denied=(key,))
+    with pytest.raises(Error):
+        s3.set_entries(bucket, 'b', 'db1')
+    (entry,) = s3.set_entries(bucket, 'b', 'db1', unreadable_is_incomplete=True)
+    assert entry['verified'] is True and entry['verified_by'] == 'the backup run'
+    assert any(p.startswith('verdict not read') for p in entry['problems'])

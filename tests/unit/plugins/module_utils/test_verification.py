@@ -137,3 +137,25 @@ def test_toc_entries_and_output_tail():
     assert v.toc_entries(listing) == ['215; 1259 16390 TABLE public trades x']
     assert v.output_tail(b'a\nb\nc\n', lines=2) == 'b | c'
     assert v.output_tail('') == ''
+
+
+def test_the_roles_a_dump_needs_are_read_from_its_sql():
+    text = '\n'.join([
+        'CREATE SCHEMA reporting;',
+        'ALTER SCHEMA reporting OWNER TO forexai_owner;',
+        'ALTER TABLE public.trades OWNER TO forexai;',
+        'ALTER TABLE public."Desk Limits" OWNER TO "Risk Desk";',
+        'GRANT SELECT ON TABLE public.trades TO forexai_readonly, "o""brien";',
+        'GRANT ALL ON SCHEMA public TO PUBLIC;',
+        'REVOKE ALL ON TABLE public.users FROM forexai_readonly;',
+        'ALTER DEFAULT PRIVILEGES FOR ROLE forexai IN SCHEMA public GRANT SELECT ON TABLES TO analyst;',
+        'CREATE POLICY own_rows ON public.positions TO trader USING (true);',
+        "COMMENT ON TABLE public.trades IS 'GRANT x TO nobody';",
+        'SET SESSION AUTHORIZATION migrator;',
+    ])
+    assert v.roles_in_sql(text) == sorted(
+        ['forexai_owner', 'forexai', 'Risk Desk', 'forexai_readonly', 'o"brien', 'analyst', 'trader', 'migrator'])
+
+
+def test_no_role_named_in_plain_data():
+    assert v.roles_in_sql('CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);') == []

@@ -281,3 +281,85 @@ def test_main_missing_set(tmp_path, capsys):
     out = run_main(capsys, {'backup_dir': str(tmp_path / 'backups')})
     assert out['msg'] == 'Failed to verify backup set: no complete set (with a manifest) in %s' % (
         tmp_path / 'backups')
+
+
+# --- a verdict recorded beside an S3 set (the S3 API itself is exercised in Molecule) ----------
+
+class FakeBucket:
+    """Just what verify() uses of an S3 client: list, download, get and put objects."""
+
+    def __init__(self, objects):
+        self.objects = dict(objects)
+        self.puts = []
+
+    def get_paginator(self, _name):
+        return self
+
+    def paginate(self, Bucket, Prefix, Delimiter):
+        commons = sorted({Prefix + k[len(Prefix):].split('/')[0] + '/'
+                          for k in self.objects if k.startswith(Prefix) and '/' in k[len(Prefix):]})
+        yield {'CommonPrefixes': [{'Prefix': c} for c in commons]}
+
+    def download_file(self, _bucket, key, target):
+        with open(target, 'wb') as handle:
+            handle.write(self.objects[key])
+
+    def get_object(self, Bucket, Key):
+        import io
+        if Key not in self.objects:
+            error = Exception('NoSuchKey')
+            error.response = {'Error': {'Code': 'NoSuchKey'}}
+            raise error
+        return {'Body': io.BytesIO(self.objects[Key])}
+
+    def put_object(self, Bucket, Key, Body, **_kwargs):
+        self.puts.append(Key)
+        self.objects[Key] = Body
+
+
+def s3_bucket_from(set_dir, prefix='forexai'):
+    return FakeBucket({'%s/%s/%s' % (prefix, SET_ID, p.name): p.read_bytes() for p in set_dir.iterdir()})
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_an_s3_verification_records_its_verdict_bound_to_the_manifest(tmp_path, monkeypatch, check_mode):
+    set_dir = make_set(tmp_path / 'made')
+    bucket = s3_bucket_from(set_dir)
+    monkeypatch.setattr(module, 's3_client', lambda params: bucket)
+    result = module.verify(params_for(source='s3', bucket='b', prefix='forexai', restore=False,
+                                      record_verdict=True, verdict_host='spare1',
+                                      pg_bin_dir=fake_pg_restore(tmp_path)), 's', check_mode)
+    assert result['verified'] is True and result['changed'] is True
+    assert result['verdict_key'] == 'forexai/%s/verification.json' % SET_ID
+    verdict = result['verdict']
+    assert verdict['host'] == 'spare1' and verdict['verified'] is True and verdict['failed_checks'] == []
+    assert verdict['manifest_sha256'] == hashlib.sha256((set_dir / 'manifest.json').read_bytes()).hexdigest()
+    assert bucket.puts == ([] if check_mode else [result['verdict_key']])
+    if not check_mode:
+        stored = json.loads(bucket.objects[result['verdict_key']])
+        assert stored == verdict
+
+
+def test_a_failed_s3_verification_is_recorded_as_failed(tmp_path, monkeypatch):
+    set_dir = make_set(tmp_path / 'made')
+    bucket = s3_bucket_from(set_dir)
+    bucket.objects['forexai/%s/database.dump' % SET_ID] += b'!'
+    monkeypatch.setattr(module, 's3_client', lambda params: bucket)
+    result = module.verify(params_for(source='s3', bucket='b', prefix='forexai', restore=False,
+                                      record_verdict=True, pg_bin_dir=fake_pg_restore(tmp_path)), 's')
+    assert result['verified'] is False
+    stored = json.loads(bucket.objects[result['verdict_key']])
+    assert stored['verified'] is False and stored['failed_checks'] == ['file:database.dump']
+
+
+def test_no_verdict_without_record_or_for_a_local_set(tmp_path, monkeypatch):
+    set_dir = make_set(tmp_path / 'made')
+    bucket = s3_bucket_from(set_dir)
+    monkeypatch.setattr(module, 's3_client', lambda params: bucket)
+    result = module.verify(params_for(source='s3', bucket='b', prefix='forexai', restore=False,
+                                      pg_bin_dir=fake_pg_restore(tmp_path)), 's')
+    assert 'verdict' not in result and bucket.puts == [] and result['changed'] is False
+    make_set(tmp_path / 'backups')
+    local = module.verify(params_for(backup_dir=str(tmp_path / 'backups'), restore=False, record_verdict=True,
+                                     pg_bin_dir=str(tmp_path / 'bin')), 's')
+    assert 'verdict' not in local and local['changed'] is False

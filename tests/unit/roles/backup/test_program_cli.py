@@ -111,3 +111,43 @@ def test_a_held_lock_is_exit_3_without_the_failure_hook(tmp_path, write_config, 
     with cli.run_lock(lock):
         code, report = run_main(capsys, ['--config', path, '--prune'])
     assert code == EXIT_LOCKED and 'holds the lock' in report['error'] and calls == []
+
+
+class _NoDatabaseRun:
+    """A Run whose steps do nothing: what do_backup says about verification is under test."""
+    verified_here = False
+
+    def __init__(self, cfg, args):
+        self.set_id, self.files, self.set_dir = '20261202T180000Z', {}, '/nowhere'
+        import datetime
+        self.started = datetime.datetime.now(datetime.timezone.utc)
+
+    def __getattr__(self, name):
+        return lambda *a, **k: None
+
+    def verify_restore(self):
+        _NoDatabaseRun.verified_here = True
+
+    def manifest(self):
+        return {'verified': _NoDatabaseRun.verified_here, 'duration_seconds': 1.0}
+
+
+@pytest.mark.parametrize('verifiers, verify, expected', [
+    ('', False, 'NOT VERIFIED - no test restore on this host'),
+    ('staging-db1', False, 'staging-db1 verifies the S3 copy and records the verdict beside it'),
+    ('staging-db1', True, None),
+])
+def test_a_run_says_where_its_set_is_verified(monkeypatch, caplog, verifiers, verify, expected):
+    import logging
+    _NoDatabaseRun.verified_here = False
+    monkeypatch.setattr(cli, 'Run', _NoDatabaseRun)
+    monkeypatch.setattr(cli, 'write_metrics', lambda *a: None)
+    args = cli.parse_args((['--verify'] if verify else []) + ['--no-prune'])
+    cfg = {'verified_elsewhere_by': verifiers}
+    with caplog.at_level(logging.INFO, logger=common.LOG.name):
+        cli.do_backup(cfg, args, {})
+    said = ' '.join(r.getMessage() for r in caplog.records)
+    if expected:
+        assert expected in said and _NoDatabaseRun.verified_here is False
+    else:
+        assert 'no test restore' not in said and _NoDatabaseRun.verified_here is True

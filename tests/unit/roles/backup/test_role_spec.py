@@ -38,7 +38,11 @@ def test_public_names_and_secrets():
 
 def test_schedule_follows_the_plan():
     assert (DEFAULTS['backup_cron_minute'], DEFAULTS['backup_cron_hour']) == ('0', '*/6')
-    assert DEFAULTS['backup_run_verify'] and DEFAULTS['backup_run_upload']
+    # The plan's `--verify --upload`, except that the test restore moved off the primary: the
+    # verifiers group test-restores the S3 copies (a restore on the primary loads production).
+    assert DEFAULTS['backup_run_upload'] and not DEFAULTS['backup_run_verify']
+    assert DEFAULTS['backup_verifiers_group'] == 'backup_verifiers'
+    assert DEFAULTS['backup_now_verify'] is True
     assert DEFAULTS['backup_log_file'] == '/var/log/forex-ai-backup.log'
     assert (DEFAULTS['backup_retention_local_days'], DEFAULTS['backup_retention_s3_days'],
             DEFAULTS['backup_retention_monthly_keep_months']) == (30, 90, 12)
