@@ -16,8 +16,9 @@ description:
   - Lists the backup sets written by C(forexai-backup) in S3 (or a local directory), reads
     their manifests and chooses one - by default the newest set whose test restore passed
     (C(verified) in its manifest, or, for an S3 set, the verdict a later verification on
-    another host recorded beside it; see M(forexai.dr.backup_verify) O(record_verdict)); or a
-    given set id; or the newest set started before a given time.
+    another host recorded beside it; see
+    O(forexai.dr.backup_verify#module:record_verdict)); or a given set id; or the newest set
+    started before a given time.
   - With O(dest), downloads the chosen set into C(<dest>/<set id>/) and checks the size and
     SHA-256 of every file against the manifest. Any difference fails the module.
   - Without O(dest) only the choice is made and described (for a restore plan).

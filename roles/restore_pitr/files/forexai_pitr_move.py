@@ -140,7 +140,7 @@ def move(src, dst):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     sub = parser.add_subparsers(dest='command', required=True)
     one = sub.add_parser('check')
     one.add_argument('datadir')
