@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Lab only: prepare the authenticating moto server, then turn its authentication on.
 
 moto starts with authentication off. While it is off this program makes the buckets, two IAM
