@@ -14,9 +14,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.forexai.dr.plugins.module_utils import db_url
 
 
-def db_url_replace(url, host=None, port=None, database=None):
-    """The URL with its host, port and/or database replaced; the rest byte for byte."""
+def db_url_replace(url, host=None, port=None, database=None, password=None):
+    """The URL with its host, port, database and/or password replaced; the rest byte for byte."""
     try:
+        if password is not None:
+            url = db_url.with_password(url, password)
+        if host is None and port is None and database is None:
+            return url
         return db_url.with_endpoint(url, host=host, port=port, database=database)
     except (db_url.UrlError, TypeError) as exc:
         # never the URL itself in the message: it may hold a password

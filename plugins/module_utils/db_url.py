@@ -96,6 +96,18 @@ def with_endpoint(url, host=None, port=None, database=None):
     return _join(parts.scheme, netloc, path, parts.query, parts.fragment)
 
 
+def with_password(url, password):
+    """The URL with the password of its user replaced (percent-encoded); everything else as it was."""
+    parts, userinfo, hostport = _split(url)
+    if not userinfo:
+        raise UrlError('the database URL names no user whose password could be set')
+    user = userinfo[:-1].partition(':')[0]
+    if not user:
+        raise UrlError('the database URL names no user whose password could be set')
+    netloc = '%s:%s@%s' % (user, quote(str(password), safe=''), hostport)
+    return _join(parts.scheme, netloc, parts.path, parts.query, parts.fragment)
+
+
 def masked(url):
     """The URL with its password replaced by ``***``, for logs and reports."""
     parts, userinfo, hostport = _split(url)

@@ -7,15 +7,18 @@ and from the control node over new SSH connections, check mode, refusals that ch
 the isolation removed with the host's own rules intact, and an allowlist without the control
 node forced through, which really cuts the control node off until the dead-man switch fires.
 """
+import base64
 import calendar
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import time
 
 import pytest
+import yaml
 
 SCENARIO = "breach"
 REPO = os.environ.get("MOLECULE_PROJECT_DIRECTORY", ".")
@@ -148,6 +151,142 @@ def test_removal_puts_the_host_back_exactly(db, s3, playbook):
     assert not db.file("/etc/forexai/isolation.nft").exists
 
 
+# --- credential rotation (on the reopened platform) ----------------------------------------
+
+ROTATE = os.path.join(REPO, "molecule", SCENARIO, "rotate.yml")
+EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/tmp")
+VAULT = os.path.join(EPHEMERAL, "rotation.vault.yml")
+VAULT_PASSWORD = os.path.join(EPHEMERAL, "vault-password")
+OLD_DB_PASSWORD = "lab-db-password"
+API_KEY = "lab-breach-api-key-0001"
+CREDS = {}
+
+CONNECT = """
+import sys, psycopg2
+try:
+    psycopg2.connect(host=%r, user="forexai", password=sys.stdin.read(), dbname="forexai", connect_timeout=5).close()
+    print("accepted")
+except psycopg2.OperationalError as exc:
+    print("refused:", str(exc).strip().splitlines()[0])
+"""
+
+
+def db_login(app, password):
+    """Log in to PostgreSQL from app1 as forexai: 'accepted' or 'refused: ...'."""
+    script = base64.b64encode((CONNECT % DB1).encode()).decode()
+    return app.check_output(f"printf %s {password!r} | python3 -c \"exec(__import__('base64').b64decode('{script}'))\"")
+
+
+def api(app, method, path, body=None, headers=()):
+    """(status, JSON) of a request to the backend on app1."""
+    args = " ".join(f"-H {h!r}" for h in headers)
+    data = f"-H 'Content-Type: application/json' -d {json.dumps(body)!r}" if body is not None else ""
+    out = app.check_output(f"curl -s -o /tmp/api.out -w '%{{http_code}}' -X {method} {args} {data} "
+                           f"http://127.0.0.1:8000{path}; echo; cat /tmp/api.out")
+    status, text = out.split("\n", 1) if "\n" in out else (out, "")
+    return int(status), json.loads(text or "{}")
+
+
+def vault_secrets():
+    done = subprocess.run([shutil.which("ansible-vault") or "ansible-vault", "view",
+                           "--vault-password-file", VAULT_PASSWORD, VAULT], capture_output=True, text=True, check=True)
+    return yaml.safe_load(done.stdout)["forexai_credential_rotation"]
+
+
+def rotate(playbook, *pairs, extra=None):
+    args = list(pairs) + ([json.dumps(extra)] if extra is not None else [])
+    return playbook(ROTATE, *args, timeout=600)
+
+
+def test_before_rotation_the_old_credentials_work(db, app):
+    with open(VAULT_PASSWORD, "w", encoding="utf-8") as handle:
+        handle.write("lab-vault-password\n")
+    # the platform reopened: its services were stopped by the isolation
+    app.run("systemctl start forexai-backend forexai-frontend forexai-workers forexai-mt5-connector")
+    for _attempt in range(30):
+        if app.run("curl -sf http://127.0.0.1:8000/api/v1/health").rc == 0:
+            break
+        time.sleep(1)
+    assert db_login(app, OLD_DB_PASSWORD) == "accepted"
+    status, body = api(app, "POST", "/api/v1/login", {"username": "user1", "password": "lab-password"})
+    assert status == 200, body
+    CREDS["old_token"] = body["token"]
+    assert api(app, "GET", "/api/v1/me", headers=[f"Authorization: Bearer {CREDS['old_token']}"]) == \
+        (200, {"user": "user1", "auth": "jwt"})
+    db.check_output(PSQL.format(
+        f"\"INSERT INTO api_keys (user_id, name, key_hash) SELECT id, 'breach-test', encode(sha256('{API_KEY}'), 'hex')"
+        f" FROM users WHERE username = 'user1'\""))
+    assert api(app, "GET", "/api/v1/me", headers=[f"X-API-Key: {API_KEY}"]) == (200, {"user": "user1", "auth": "api_key"})
+    # and an open session with the old password (an intruder's), to be ended
+    db.run("systemctl stop forexai-intruder-session")  # a session left from an earlier run of these tests
+    db.check_output(PSQL.format("\"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()\""))
+    db.check_output("systemd-run --collect --unit=forexai-intruder-session runuser -u postgres -- "
+                    "psql 'host=127.0.0.1 user=forexai dbname=forexai password=lab-db-password' -c 'SELECT pg_sleep(600)'")
+    time.sleep(1)
+    assert db.check_output(PSQL.format("\"SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid() "
+                                       "AND usename = 'forexai'\"")) == "1"
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"credential_rotation_db_roles": ["forexai", "no_such_role"]}, "No such database role"),
+    ({"credential_rotation_vault_file": "/nonexistent-folder/rotation.vault.yml"}, "cannot write in /nonexistent-folder"),
+], ids=["unknown-role", "vault-not-writable"])
+def test_bad_input_is_refused_before_any_secret_changes(app, playbook, extra, message):
+    rc, out = rotate(playbook, extra=extra)
+    assert rc != 0 and message in out, out
+    assert "Nothing was changed" in " ".join(out.split())
+    assert not os.path.exists(VAULT)
+    assert db_login(app, OLD_DB_PASSWORD) == "accepted"
+
+
+def test_a_rotation_that_stops_halfway_says_what_is_new_and_a_rerun_completes_it(db, app, playbook):
+    # the applications' step fails (a health URL where nothing answers): the database is done
+    rc, out = rotate(playbook, extra={"credential_rotation_health_url": "http://127.0.0.1:9/",
+                                      "credential_rotation_health_retries": 1})
+    flat = " ".join(out.split())
+    assert rc != 0, out
+    assert "New: db password forexai, sessions ended." in flat, out
+    assert "Still old: applications on breach-app1, api keys revoked." in flat, out
+    first = vault_secrets()
+    assert first["status"]["db password forexai"] == "done" and first["status"]["applications on breach-app1"] == "pending"
+    rc, out = rotate(playbook)
+    assert rc == 0, out
+    second = vault_secrets()
+    assert second["db_passwords"] == first["db_passwords"] and second["jwt_secret"] == first["jwt_secret"]
+    assert set(second["status"].values()) == {"done"}
+    for secret in [*second["db_passwords"].values(), second["jwt_secret"]]:
+        assert secret not in out, "a new secret was printed"
+    assert oct(os.stat(VAULT).st_mode & 0o777) == "0o600"
+    assert open(VAULT, encoding="utf-8").read().startswith("$ANSIBLE_VAULT;")
+    CREDS["new"] = second
+
+
+def test_the_old_credentials_are_rejected_and_the_new_ones_work(db, app):
+    new_password = CREDS["new"]["db_passwords"]["forexai"]
+    assert db_login(app, OLD_DB_PASSWORD).startswith("refused: connection to server")
+    assert db_login(app, new_password) == "accepted"
+    assert db.check_output(PSQL.format("\"SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'forexai'\"")) == "t"
+    # the intruder's session was ended
+    assert db.check_output(PSQL.format("\"SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid() "
+                                       "AND usename = 'forexai'\"")) == "0"
+    status, body = api(app, "GET", "/api/v1/me", headers=[f"Authorization: Bearer {CREDS['old_token']}"])
+    assert (status, body) == (401, {"error": "invalid token: bad signature"})
+    status, body = api(app, "POST", "/api/v1/login", {"username": "user1", "password": "lab-password"})
+    assert status == 200, body
+    assert api(app, "GET", "/api/v1/me", headers=[f"Authorization: Bearer {body['token']}"]) == (200, {"user": "user1", "auth": "jwt"})
+    assert api(app, "GET", "/api/v1/me", headers=[f"X-API-Key: {API_KEY}"]) == (401, {"error": "unknown or revoked API key"})
+    assert db.check_output(PSQL.format("'SELECT count(*) FROM api_keys WHERE revoked_at IS NULL'")) == "0"
+    assert app.service("forexai-backend").is_running and app.service("forexai-workers").is_running
+
+
+def test_a_second_run_of_the_same_rotation_changes_nothing(playbook):
+    rc, out = rotate(playbook)
+    assert rc == 0, out
+    assert "to do: nothing" in out
+    assert re.search(r"localhost\s+:.*changed=0", out), out
+
+
 def test_an_allowlist_without_the_control_node_cuts_it_until_the_dead_man_switch(db, playbook):
     revert_after = 35
     rc, out = isolate(playbook, extra={"breach_isolation_allow_from": ["192.0.2.10"], "breach_isolation_force": True,
@@ -165,7 +304,7 @@ def test_an_allowlist_without_the_control_node_cuts_it_until_the_dead_man_switch
     assert time.time() < fires_at, "the playbook took longer than the switch: nothing was proved"
     # and back when the switch fires, without anyone touching the host
     while True:
-        rc_back, _ = new_ssh(DB1, timeout=3)
+        rc_back = new_ssh(DB1, timeout=3)[0]
         if rc_back == 0 or time.time() > fires_at + 60:
             break
         time.sleep(1)

@@ -92,8 +92,7 @@ def test_delegated_tasks_reach_the_delegated_host(connection):
     done = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], playbook,
                            "-e", f"lab_connection={connection}"], capture_output=True, text=True,
                           timeout=180, check=False,
-                          env={**os.environ, "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-                               "ANSIBLE_CALLBACKS_ENABLED": ""})
+                          env={**os.environ, "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"})
     assert done.returncode == 0, done.stdout + done.stderr
     # (raw_decode: a callback enabled by an ansible.cfg may print after the JSON)
     report = json.JSONDecoder().raw_decode(done.stdout)[0]["plays"][0]["tasks"][-1]["hosts"]

@@ -46,3 +46,19 @@ def test_env_value_reads_quoted_and_exported_values():
 def test_env_value_refuses_a_missing_variable():
     with pytest.raises(AnsibleFilterError, match='FOREXAI_DATABASE_URL is not set'):
         f.env_value('OTHER=1\n', 'FOREXAI_DATABASE_URL')
+
+
+def test_the_password_is_replaced_and_percent_encoded():
+    got = f.db_url_replace(URL, password='n3w/p@ss:word')
+    assert got == 'postgresql+psycopg2://forexai:n3w%2Fp%40ss%3Aword@db1:5432/forexai?sslmode=require&application_name=api'
+
+
+def test_password_and_host_together():
+    got = f.db_url_replace('postgresql://forexai@db1/forexai', host='db2', password='x')
+    assert got == 'postgresql://forexai:x@db2/forexai'
+
+
+@pytest.mark.parametrize('url', ['postgresql://db1/forexai', 'postgresql://:old@db1/forexai'])
+def test_a_url_without_a_user_has_no_password_to_set(url):
+    with pytest.raises(AnsibleFilterError, match='names no user'):
+        f.db_url_replace(url, password='x')
