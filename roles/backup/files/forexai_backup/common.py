@@ -61,7 +61,9 @@ def utc_now():
 
 
 def iso(moment):
-    return moment.astimezone(datetime.timezone.utc).isoformat().replace('+00:00', 'Z')
+    """UTC in whole seconds, always the same shape (``2026-12-03T17:48:46Z``): the manifest's times
+    compare as strings, and a time with a fraction sorts before the same second without one."""
+    return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat().replace('+00:00', 'Z')
 
 
 def host_name():
