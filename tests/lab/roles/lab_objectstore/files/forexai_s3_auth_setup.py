@@ -50,6 +50,8 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--keys-file", required=True)
     parser.add_argument("--bucket", action="append", default=[])
+    parser.add_argument("--locked-bucket", action="append", default=[],
+                        help="a bucket made with Object Lock on (only lab-admin may use it)")
     args = parser.parse_args()
 
     endpoint = "http://127.0.0.1:%d" % args.port
@@ -60,6 +62,8 @@ def main():
     iam = session.client("iam", endpoint_url=endpoint)
     for bucket in args.bucket:
         s3.create_bucket(Bucket=bucket)
+    for bucket in args.locked_bucket:
+        s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     keys = {}
     policies = {"lab-admin": {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"}]},
