@@ -18,9 +18,12 @@ description:
     marker; this module removes the delete markers made after O(at) on the keys that
     existed at O(at), so their versions are current again.
   - A key whose content was replaced after O(at) keeps its newer version (under Object Lock it
-    cannot be deleted); with O(restore_overwritten=true) the version of O(at) is copied on top,
-    otherwise such keys are only listed.
-  - Keys first written after O(at) are left alone (backups and WAL written since) and counted.
+    cannot be deleted); with O(restore_overwritten=true) the version of O(at) is written again on
+    top (read through the node that runs the module, with its metadata), otherwise such keys are
+    only listed.
+  - Keys first written after O(at) are left alone and counted, unless O(keep_created_after=true),
+    in which case their delete markers are removed too (a backup repository needs the WAL archived after
+    O(at) to reach O(at), and backups written since do no harm).
   - Removing a delete marker needs C(s3:DeleteObjectVersion), which a database host's keys must
     not have. Run this from the control node with the bucket owner's keys.
   - With check mode, reports what it would do and changes nothing.
@@ -36,6 +39,11 @@ options:
         seconds since the epoch. Must not be in the future.
     type: str
     required: true
+  keep_created_after:
+    description:
+      - Also bring back keys first written after O(at) that were deleted since.
+    type: bool
+    default: false
   restore_overwritten:
     description:
       - Copy the version of O(at) on top of keys that were overwritten after O(at).
@@ -89,7 +97,7 @@ overwritten_restored:
   returned: success
   type: int
 created_after:
-  description: How many keys were first written after O(at) (left alone).
+  description: How many keys were first written after O(at) (left alone unless O(keep_created_after)).
   returned: success
   type: int
 keys_at_moment:
@@ -98,6 +106,9 @@ keys_at_moment:
   type: int
 '''
 
+import base64
+import hashlib
+import tempfile
 import time
 import traceback
 
@@ -124,10 +135,30 @@ def list_versions(client, bucket, prefix):
     return versions, markers
 
 
+def put_back(client, bucket, key, version):
+    """Make ``version`` of ``key`` its newest version again. Through the control node rather than
+    CopyObject: a bucket with a default Object Lock retention wants a Content-MD5 (or checksum)
+    with every new version, which a copy carries no body for (moto refuses it)."""
+    head = client.head_object(Bucket=bucket, Key=key, VersionId=version)
+    with tempfile.TemporaryFile() as spool:
+        client.download_fileobj(bucket, key, spool, ExtraArgs={'VersionId': version})
+        spool.seek(0)
+        digest = hashlib.md5()
+        for block in iter(lambda: spool.read(1024 * 1024), b''):
+            digest.update(block)
+        spool.seek(0)
+        extra = dict(Metadata=head.get('Metadata', {}))
+        if head.get('ContentType'):
+            extra['ContentType'] = head['ContentType']
+        client.put_object(Bucket=bucket, Key=key, Body=spool,
+                          ContentMD5=base64.b64encode(digest.digest()).decode('ascii'), **extra)
+
+
 def main():
     spec = s3_argument_spec()
     spec.update(at=dict(type='str', required=True),
-                restore_overwritten=dict(type='bool', default=False))
+                restore_overwritten=dict(type='bool', default=False),
+                keep_created_after=dict(type='bool', default=False))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_together=[('access_key', 'secret_key')])
     if not HAS_BOTO3:
@@ -156,7 +187,7 @@ def main():
             params['bucket'], to_native(describe_error(exc, where, params['bucket']))),
             exception=traceback.format_exc())
 
-    plan = plan_rollback(versions, markers, at_epoch)
+    plan = plan_rollback(versions, markers, at_epoch, keep_created_after=params['keep_created_after'])
     result = dict(
         changed=bool(plan['remove_markers'] or (params['restore_overwritten'] and plan['overwritten'])),
         markers_removed=len(plan['remove_markers']),
@@ -179,8 +210,7 @@ def main():
             done += 1
         if params['restore_overwritten']:
             for key, version in plan['overwritten']:
-                client.copy_object(Bucket=params['bucket'], Key=key,
-                                   CopySource={'Bucket': params['bucket'], 'Key': key, 'VersionId': version})
+                put_back(client, params['bucket'], key, version)
                 result['overwritten_restored'] += 1
     except Exception as exc:  # boto3's errors, reported in one place
         result['markers_removed'] = done

@@ -37,10 +37,26 @@ def test_a_key_overwritten_after_the_moment_names_its_version_of_then():
     assert plan['overwritten'] == [('a', 'a2')]
 
 
+def test_a_version_put_back_with_the_same_content_is_not_overwritten_again():
+    put_back = [{'Key': 'a', 'LastModified': 900, 'VersionId': 'a1', 'ETag': '"x"'},
+                {'Key': 'a', 'LastModified': 1100, 'VersionId': 'a2', 'ETag': '"tampered"'},
+                {'Key': 'a', 'LastModified': 1200, 'VersionId': 'a3', 'ETag': '"x"'}]
+    assert plan_rollback(put_back, [], AT)['overwritten'] == []
+    assert plan_rollback(put_back[:2], [], AT)['overwritten'] == [('a', 'a1')]
+
+
 def test_keys_written_after_the_moment_are_left_alone_even_when_deleted():
     plan = plan_rollback([v('new', 1100, 'n1')], [v('new', 1200, 'm1')], AT)
     assert plan['remove_markers'] == [] and plan['created_after'] == ['new']
     assert plan['keys_at_moment'] == 0
+
+
+def test_keys_written_after_the_moment_come_back_when_asked():
+    # a backup repository: the WAL segment that reaches the moment is archived after it
+    plan = plan_rollback([v('wal', 1100, 'w1'), v('new', 1150, 'n1')],
+                         [v('wal', 1200, 'm1'), v('gone', 1250, 'm2')], AT, keep_created_after=True)
+    assert plan['remove_markers'] == [('wal', 'm1')]
+    assert plan['created_after'] == ['gone', 'new', 'wal'] and plan['keys_at_moment'] == 0
 
 
 def test_a_key_already_deleted_at_the_moment_stays_deleted():
