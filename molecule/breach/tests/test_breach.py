@@ -171,10 +171,35 @@ except psycopg2.OperationalError as exc:
 """
 
 
-def db_login(app, password):
-    """Log in to PostgreSQL from app1 as forexai: 'accepted' or 'refused: ...'."""
-    script = base64.b64encode((CONNECT % DB1).encode()).decode()
+def db_login(app, password, server=DB1):
+    """Log in to PostgreSQL on ``server`` from app1 as forexai: 'accepted' or 'refused: ...'."""
+    script = base64.b64encode((CONNECT % server).encode()).decode()
     return app.check_output(f"printf %s {password!r} | python3 -c \"exec(__import__('base64').b64decode('{script}'))\"")
+
+
+S3_LIST = """
+import sys, boto3
+key, secret = sys.stdin.read().split()
+s3 = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
+                           region_name="us-east-1").client("s3", endpoint_url="http://127.0.0.1:5001")
+try:
+    s3.list_objects_v2(Bucket="forexai-backups", MaxKeys=1)
+    print("accepted")
+except s3.exceptions.ClientError as exc:
+    print("refused:", exc.response["Error"]["Code"])
+"""
+
+
+def s3_login(s3, keys):
+    """List the bucket on the object store's authenticating S3 API with these keys: 'accepted' or 'refused: <code>'."""
+    script = base64.b64encode(S3_LIST.encode()).decode()
+    return s3.check_output(f"printf '%s %s' {keys['access_key']!r} {keys['secret_key']!r} | "
+                           f"/opt/moto/bin/python -c \"exec(__import__('base64').b64decode('{script}'))\"")
+
+
+def host_s3_keys(s3):
+    """The hosts' IAM user's key as the object store has it now."""
+    return json.loads(s3.check_output("cat /etc/forexai-s3-auth/keys.json"))["lab-host"]
 
 
 def api(app, method, path, body=None, headers=()):
@@ -198,7 +223,9 @@ def rotate(playbook, *pairs, extra=None):
     return playbook(ROTATE, *args, timeout=600)
 
 
-def test_before_rotation_the_old_credentials_work(db, app):
+def test_before_rotation_the_old_credentials_work(db, app, s3):
+    CREDS["old_s3"] = host_s3_keys(s3)
+    assert s3_login(s3, CREDS["old_s3"]) == "accepted"
     with open(VAULT_PASSWORD, "w", encoding="utf-8") as handle:
         handle.write("lab-vault-password\n")
     # the platform reopened: its services were stopped by the isolation
@@ -247,7 +274,7 @@ def test_a_rotation_that_stops_halfway_says_what_is_new_and_a_rerun_completes_it
     flat = " ".join(out.split())
     assert rc != 0, out
     assert "New: db password forexai, sessions ended." in flat, out
-    assert "Still old: applications on breach-app1, api keys revoked." in flat, out
+    assert "Still old: applications on breach-app1, api keys revoked, s3 keys." in flat, out
     first = vault_secrets()
     assert first["status"]["db password forexai"] == "done" and first["status"]["applications on breach-app1"] == "pending"
     rc, out = rotate(playbook)
@@ -255,14 +282,18 @@ def test_a_rotation_that_stops_halfway_says_what_is_new_and_a_rerun_completes_it
     second = vault_secrets()
     assert second["db_passwords"] == first["db_passwords"] and second["jwt_secret"] == first["jwt_secret"]
     assert set(second["status"].values()) == {"done"}
-    for secret in [*second["db_passwords"].values(), second["jwt_secret"]]:
+    for secret in [*second["db_passwords"].values(), second["jwt_secret"], second["s3_keys"]["secret_key"]]:
         assert secret not in out, "a new secret was printed"
     assert oct(os.stat(VAULT).st_mode & 0o777) == "0o600"
     assert open(VAULT, encoding="utf-8").read().startswith("$ANSIBLE_VAULT;")
     CREDS["new"] = second
 
 
-def test_the_old_credentials_are_rejected_and_the_new_ones_work(db, app):
+def test_the_old_credentials_are_rejected_and_the_new_ones_work(db, app, s3):
+    # the hosts' S3 key: replaced through the IAM API, the old one refused by the S3 API itself
+    assert CREDS["new"]["s3_keys"]["access_key"] != CREDS["old_s3"]["access_key"]
+    assert s3_login(s3, CREDS["old_s3"]) == "refused: InvalidAccessKeyId"
+    assert s3_login(s3, CREDS["new"]["s3_keys"]) == "accepted"
     new_password = CREDS["new"]["db_passwords"]["forexai"]
     assert db_login(app, OLD_DB_PASSWORD).startswith("refused: connection to server")
     assert db_login(app, new_password) == "accepted"
@@ -314,3 +345,229 @@ def test_an_allowlist_without_the_control_node_cuts_it_until_the_dead_man_switch
     assert -2 <= late <= 10
     # the switch deleted the isolation table, and only that
     assert tables(db) == ["table inet host_firewall"]
+
+
+# --- the scenario playbook: isolate, preserve, rebuild as of the compromise, rotate, verify, reopen
+
+SCENARIO_PLAYBOOK = os.path.join(REPO, "playbooks", "scenario_data_breach.yml")
+EVIDENCE_CHECK = os.path.join(REPO, "molecule", "default", "evidence_check.yml")
+DB2 = f"{SCENARIO}-db2"
+CASE_VAULT = os.path.join(EPHEMERAL, "breach-case.vault.yml")
+EVIDENCE = os.path.join(EPHEMERAL, "reports", "evidence")
+STATE = {}
+
+
+def iso(epoch):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def container_exists(name):
+    return subprocess.run(["podman", "container", "exists", name], check=False).returncode == 0
+
+
+def platform_state(host):
+    """What the intruder changes: the users and user1's e-mail address."""
+    return host.check_output(PSQL.format(
+        "\"SELECT string_agg(username, ',' ORDER BY username) || '|' || "
+        "(SELECT email FROM users WHERE username = 'user1') FROM users\""))
+
+
+def trade_count(host):
+    """The lab's writer keeps adding trades, so a copy as of a moment is told by a count between
+    one taken before that moment and one taken after it."""
+    return int(host.check_output(PSQL.format("'SELECT count(*) FROM trades'")))
+
+
+def test_the_intruder_comes_in(db, app):
+    # The platform as the intruder found it, then the compromise, then the intruder's changes:
+    # a user of their own and user1's e-mail address (to take the account over).
+    db.check_output(PSQL.format("\"UPDATE users SET auto_trading_enabled = true WHERE username = 'user1'\""))
+    STATE["clean"] = platform_state(db)
+    STATE["trades_before"] = trade_count(db)
+    STATE["old_password"] = CREDS["new"]["db_passwords"]["forexai"]  # the password as of the compromise
+    status, body = api(app, "POST", "/api/v1/login", {"username": "user1", "password": "lab-password"})
+    assert status == 200, body
+    STATE["old_token"] = body["token"]
+    time.sleep(2)
+    compromised = int(time.time())
+    time.sleep(2)
+    STATE["trades_after"] = trade_count(db)
+    db.check_output(PSQL.format(
+        "\"INSERT INTO users (username, email, password_hash) VALUES ('intruder', 'x@example.invalid', 'x'); "
+        "UPDATE users SET email = 'takeover@example.invalid' WHERE username = 'user1'\""))
+    STATE["intruded"] = platform_state(db)
+    assert STATE["intruded"] != STATE["clean"]
+    db.check_output(PSQL.format("'SELECT pg_switch_wal()'"))
+    time.sleep(10 + 15)  # archive_timeout + margin: the WAL past the compromise is off-site
+    STATE["compromised_at"] = iso(compromised)
+
+
+def test_without_confirmation_the_scenario_only_plans(db, app, playbook):
+    before = (tables(db), tables(app))
+    rc, out = playbook(SCENARIO_PLAYBOOK, f"scenario_data_breach_compromised_at={STATE['compromised_at']}", timeout=600)
+    flat = " ".join(out.split())
+    assert rc == 0, out[-4000:]
+    assert f"1. Isolate {DB1}, {APP1}: in only from" in flat, out[-4000:]
+    assert f"3. Rebuild the database on {DB2} as of" in flat
+    assert "Not confirmed: nothing was changed." in flat
+    assert "Off-site bucket: no deletion since the compromise in s3://forexai-backups" in flat
+    assert "plan only (scenario_data_breach_confirm is not true): nothing was changed" in flat
+    assert (tables(db), tables(app)) == before
+    assert not container_exists(DB2)
+
+
+def test_a_compromise_time_before_the_oldest_backup_is_refused(db, app, playbook):
+    before = (tables(db), tables(app))
+    rc, out = playbook(SCENARIO_PLAYBOOK, "scenario_data_breach_compromised_at=2020-01-01T00:00:00Z",
+                       "scenario_data_breach_confirm=true", timeout=600)
+    flat = " ".join(out.split())
+    assert rc != 0
+    assert "is before the oldest backup in" in flat and "no backup was taken before it" in flat, out[-4000:]
+    assert (tables(db), tables(app)) == before
+    assert not container_exists(DB2)
+
+
+WIPE = """
+import boto3
+s3 = boto3.session.Session(aws_access_key_id="stolen", aws_secret_access_key="stolen",
+                           region_name="us-east-1").client("s3", endpoint_url="https://BUCKET_HOST")
+gone = 0
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket="forexai-backups"):
+    keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+    if keys:
+        s3.delete_objects(Bucket="forexai-backups", Delete={"Objects": keys})
+        gone += len(keys)
+left = s3.list_objects_v2(Bucket="forexai-backups").get("KeyCount", 0)
+print(gone, left)
+"""
+
+
+def test_the_intruder_deletes_every_off_site_copy(db):
+    """From the compromised host, over its one open way out: every object of the repository's
+    bucket deleted. The bucket is versioned and locked, so that only adds delete markers."""
+    script = base64.b64encode(WIPE.replace("BUCKET_HOST", f"{SCENARIO}-s3").encode()).decode()
+    gone, left = db.check_output(f"python3 -c \"exec(__import__('base64').b64decode('{script}'))\"").split()
+    assert int(gone) > 10 and int(left) == 0
+    STATE["wiped"] = int(gone)
+
+
+def test_the_breach_is_answered_end_to_end(playbook):
+    compromised = STATE["compromised_at"]
+    started = time.time()
+    rc, out = playbook(SCENARIO_PLAYBOOK, f"scenario_data_breach_compromised_at={compromised}",
+                       "scenario_data_breach_confirm=true", timeout=1800)
+    STATE["seconds"] = time.time() - started
+    STATE["output"] = out
+    print(out[-6000:])
+    print(f"\nscenario_data_breach: {STATE['seconds']:.0f} s")
+    flat = " ".join(out.split())
+    assert rc == 0, out[-6000:]
+    assert "Scenario scenario_data_breach: recovered" in flat
+    undone = re.search(r"Off-site bucket: (\d+) delete marker\(s\) on \d+ key\(s\) "
+                       r"since the compromise: undone \((\d+) marker\(s\) removed\) in s3://forexai-backups", flat)
+    assert undone and int(undone.group(1)) == int(undone.group(2)) >= STATE["wiped"], flat[:3000]
+    assert f"Restore to: {compromised}" in flat
+    assert "ACTION for compliance officer: notify the regulators" in flat
+    assert "ACTION for security lead: tell the users by email from a system outside the platform" in flat
+    for secret in CREDS["new"]["db_passwords"].values():
+        assert secret not in out
+
+
+def test_the_rebuilt_database_is_as_of_the_compromise_and_the_evidence_stays(db, lab_host):
+    assert container_exists(DB2)
+    db2 = lab_host("db2")
+    assert platform_state(db2) == STATE["clean"]
+    assert STATE["trades_before"] <= trade_count(db2) <= STATE["trades_after"], STATE
+    # the compromised host is left as it was, isolated, for the investigators
+    assert platform_state(db) == STATE["intruded"]
+    assert "table inet forexai_isolation" in tables(db)
+    # the rebuilt host is not isolated, and auto-trading is suspended on it
+    assert "forexai_isolation" not in db2.run("nft list tables 2>/dev/null").stdout
+    assert db2.check_output(PSQL.format("'SELECT count(*) FROM users WHERE auto_trading_enabled'")) == "0"
+
+
+def test_the_evidence_is_off_the_host_and_a_flipped_byte_is_found(playbook, tmp_path):
+    case = "breach-" + re.sub("[^0-9]", "", STATE["compromised_at"])
+    seals = {}
+    for host in (DB1, APP1):
+        copy = os.path.join(EVIDENCE, case, host)
+        with open(os.path.join(EVIDENCE, case, host + ".seal"), encoding="utf-8") as handle:
+            seals[host] = handle.read().split()[2]
+        rc, out = playbook(EVIDENCE_CHECK, f"evidence_path={copy}", f"evidence_case={case}", f"evidence_seal={seals[host]}", timeout=120)
+        assert rc == 0, out[-3000:]
+    assert os.path.getsize(os.path.join(EVIDENCE, case, DB1, "09-database.dump")) > 0
+    tampered = str(tmp_path / "tampered")
+    shutil.copytree(os.path.join(EVIDENCE, case, DB1), tampered)
+    target = os.path.join(tampered, "02-sockets.txt")
+    os.chmod(target, 0o600)
+    with open(target, "r+b") as handle:
+        handle.seek(20)
+        byte = handle.read(1)
+        handle.seek(20)
+        handle.write(bytes([byte[0] ^ 0x01]))
+    rc, out = playbook(EVIDENCE_CHECK, f"evidence_path={tampered}", f"evidence_case={case}", f"evidence_seal={seals[DB1]}", timeout=120)
+    assert rc != 0
+    assert "02-sockets.txt differs from its digest in the manifest" in out, out[-3000:]
+
+
+EVIDENCE_S3 = """
+import datetime, json, sys, boto3
+keys = json.load(open("/etc/forexai-s3-auth/keys.json"))["lab-admin"]
+prefix = sys.argv[1]
+s3 = boto3.session.Session(aws_access_key_id=keys["access_key"], aws_secret_access_key=keys["secret_key"],
+                           region_name="us-east-1").client("s3", endpoint_url="http://127.0.0.1:5001")
+found = {}
+for version in s3.list_object_versions(Bucket="forexai-evidence", Prefix=prefix).get("Versions", []):
+    head = s3.head_object(Bucket="forexai-evidence", Key=version["Key"], VersionId=version["VersionId"])
+    days = (head["ObjectLockRetainUntilDate"] - datetime.datetime.now(datetime.timezone.utc)).days
+    try:
+        s3.delete_object(Bucket="forexai-evidence", Key=version["Key"], VersionId=version["VersionId"])
+        deleted = "deleted"
+    except s3.exceptions.ClientError as exc:
+        deleted = "refused: " + exc.response["Error"]["Code"]
+    found[version["Key"][len(prefix):]] = {"mode": head["ObjectLockMode"], "days": days, "delete": deleted,
+                                           "sha256": head["Metadata"]["sha256"]}
+print(json.dumps(found))
+"""
+
+
+def test_the_evidence_is_in_s3_locked_and_as_sealed(s3):
+    """Each bundle is in the evidence bucket, every version under a compliance lock of 90 days that
+    even the bucket owner cannot delete, and each object's SHA-256 is the manifest's."""
+    case = "breach-" + re.sub("[^0-9]", "", STATE["compromised_at"])
+    script = base64.b64encode(EVIDENCE_S3.encode()).decode()
+    for host in (DB1, APP1):
+        objects = json.loads(s3.check_output(
+            f"/opt/moto/bin/python -c \"exec(__import__('base64').b64decode('{script}'))\" evidence/{case}/{host}/"))
+        with open(os.path.join(EVIDENCE, case, host, "MANIFEST.sha256"), encoding="utf-8") as handle:
+            listed = {line.split(" ", 3)[3]: line.split(" ", 3)[1] for line in handle.read().splitlines()}
+        assert set(objects) == set(listed) | {"MANIFEST.sha256"}, objects
+        for name, digest in listed.items():
+            assert objects[name]["sha256"] == digest
+        assert {o["mode"] for o in objects.values()} == {"COMPLIANCE"}
+        assert min(o["days"] for o in objects.values()) >= 89
+        assert {o["delete"] for o in objects.values()} == {"refused: AccessDenied"}, objects
+    assert "(locked until" in " ".join(STATE["output"].split())
+
+
+def test_the_platform_serves_from_the_rebuilt_database_with_new_credentials_only(app, s3, lab_host):
+    assert "forexai_isolation" not in " ".join(tables(app))
+    assert DB2 in app.file("/etc/forexai/forexai.env").content_string
+    assert json.loads(app.check_output("curl -s -m 5 http://127.0.0.1:8000/api/v1/health"))["status"] == "ok"
+    done = subprocess.run([shutil.which("ansible-vault") or "ansible-vault", "view", "--vault-password-file", VAULT_PASSWORD,
+                           CASE_VAULT], capture_output=True, text=True, check=True)
+    rotated = yaml.safe_load(done.stdout)["forexai_credential_rotation"]
+    assert set(rotated["status"].values()) == {"done"}
+    # the password restored with the database (as of the compromise) no longer opens it
+    assert db_login(app, STATE["old_password"], server=DB2).startswith("refused: connection to server")
+    assert db_login(app, rotated["db_passwords"]["forexai"], server=DB2) == "accepted"
+    # the hosts' S3 key replaced again, and the rebuilt host's pgBackRest uses the new one
+    assert s3_login(s3, CREDS["new"]["s3_keys"]) == "refused: InvalidAccessKeyId"
+    assert s3_login(s3, rotated["s3_keys"]) == "accepted"
+    conf = lab_host("db2").file("/etc/pgbackrest/pgbackrest.conf").content_string
+    assert f"repo2-s3-key={rotated['s3_keys']['access_key']}" in conf
+    status, body = api(app, "GET", "/api/v1/me", headers=[f"Authorization: Bearer {STATE['old_token']}"])
+    assert (status, body) == (401, {"error": "invalid token: bad signature"})
+    status, body = api(app, "POST", "/api/v1/login", {"username": "user1", "password": "lab-password"})
+    assert status == 200, body
+    assert api(app, "GET", "/api/v1/me", headers=[f"Authorization: Bearer {body['token']}"]) == (200, {"user": "user1", "auth": "jwt"})

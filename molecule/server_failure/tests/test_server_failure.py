@@ -345,6 +345,8 @@ print(json.dumps({"at": time.time() - 0.5, "digests": digests}))
 listed = c.list_objects_v2(Bucket="forexai-backups")["Contents"]
 for obj in listed:
     c.delete_object(Bucket="forexai-backups", Key=obj["Key"])
+# and one dump replaced by another content: a new version over the locked ones
+c.put_object(Bucket="forexai-backups", Key="forexai/set-00/dump", Body=b"tampered")
 print(json.dumps({
     "deleted": len(listed),
     "left": c.list_objects_v2(Bucket="forexai-backups").get("KeyCount", 0),
@@ -355,7 +357,7 @@ print(json.dumps({
     "bucket_policy": refused("put_bucket_policy", Policy="{}"),
 }))
 """))
-    assert attack["deleted"] == 25 and attack["left"] == 0
+    assert attack["deleted"] == 25 and attack["left"] == 1
     assert {k: attack[k] for k in ("suspend_versioning", "shorten_lock", "drop_lifecycle", "bucket_policy")} == \
         dict.fromkeys(("suspend_versioning", "shorten_lock", "drop_lifecycle", "bucket_policy"), "AccessDenied")
     # Every version is still there, and a version delete is refused: to the host's keys by the
@@ -378,20 +380,23 @@ for user in ("lab-host", "lab-admin"):
 print(json.dumps(out))
 """ % AUTH_KEYS_FILE))
     print("after the host's delete-everything:", attack, versions)
-    assert versions == {"lab-host": "AccessDenied", "lab-admin": "AccessDenied", "versions": 25, "markers": 25}
+    assert versions == {"lab-host": "AccessDenied", "lab-admin": "AccessDenied", "versions": 26, "markers": 25}
 
-    # The bucket back as it was before the deletion, object by object.
-    rc, out, rollback = offsite(playbook, keys, "offsite_action=rollback", "offsite_at=%r" % before["at"])
+    # The bucket back as it was before the deletion, object by object, the replaced dump too.
+    rc, out, rollback = offsite(playbook, keys, "offsite_action=rollback", "offsite_at=%r" % before["at"],
+                                "offsite_restore_overwritten=true")
     assert rc == 0, out[-3000:]
     assert rollback["markers_removed"] == 25 and rollback["keys_at_moment"] == 25, rollback
+    assert rollback["overwritten_restored"] == 1 and [o["key"] for o in rollback["overwritten"]] == ["forexai/set-00/dump"]
     after = json.loads(s3.check_output("python3 -c %s", HOST_S3 + """
 import hashlib
 print(json.dumps({o["Key"]: hashlib.sha256(c.get_object(Bucket="forexai-backups", Key=o["Key"])["Body"].read()).hexdigest()
                   for o in c.list_objects_v2(Bucket="forexai-backups")["Contents"]}))
 """))
     assert after == before["digests"]
-    rc, out, again = offsite(playbook, keys, "offsite_action=rollback", "offsite_at=%r" % before["at"])
-    assert rc == 0 and not again["changed"] and again["markers_removed"] == 0, out[-3000:]
+    rc, out, again = offsite(playbook, keys, "offsite_action=rollback", "offsite_at=%r" % before["at"],
+                             "offsite_restore_overwritten=true")
+    assert rc == 0 and not again["changed"] and again["markers_removed"] == 0 and again["overwritten"] == [], out[-3000:]
 
 
 # --- a rebuild to a given time: db2 dies too, db3 is rebuilt as of a moment on db2's timeline ----
