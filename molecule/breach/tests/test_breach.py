@@ -372,10 +372,16 @@ def platform_state(host):
         "(SELECT email FROM users WHERE username = 'user1') FROM users\""))
 
 
-def trade_count(host):
-    """The lab's writer keeps adding trades, so a copy as of a moment is told by a count between
-    one taken before that moment and one taken after it."""
-    return int(host.check_output(PSQL.format("'SELECT count(*) FROM trades'")))
+def trade_count(host, upto_id=None):
+    """Trades, or those with an id up to upto_id. The lab's writer keeps adding trades, also to
+    the rebuilt database once the platform is repointed to it, so a copy as of a moment is told
+    by the trades that existed before that moment: all of them there, with the same ids."""
+    where = "" if upto_id is None else f" WHERE id <= {int(upto_id)}"
+    return int(host.check_output(PSQL.format(f"'SELECT count(*) FROM trades{where}'")))
+
+
+def newest_trade_id(host):
+    return int(host.check_output(PSQL.format("'SELECT coalesce(max(id), 0) FROM trades'")))
 
 
 def test_the_intruder_comes_in(db, app):
@@ -384,6 +390,7 @@ def test_the_intruder_comes_in(db, app):
     db.check_output(PSQL.format("\"UPDATE users SET auto_trading_enabled = true WHERE username = 'user1'\""))
     STATE["clean"] = platform_state(db)
     STATE["trades_before"] = trade_count(db)
+    STATE["newest_trade_before"] = newest_trade_id(db)
     STATE["old_password"] = CREDS["new"]["db_passwords"]["forexai"]  # the password as of the compromise
     status, body = api(app, "POST", "/api/v1/login", {"username": "user1", "password": "lab-password"})
     assert status == 200, body
@@ -391,7 +398,6 @@ def test_the_intruder_comes_in(db, app):
     time.sleep(2)
     compromised = int(time.time())
     time.sleep(2)
-    STATE["trades_after"] = trade_count(db)
     db.check_output(PSQL.format(
         "\"INSERT INTO users (username, email, password_hash) VALUES ('intruder', 'x@example.invalid', 'x'); "
         "UPDATE users SET email = 'takeover@example.invalid' WHERE username = 'user1'\""))
@@ -477,7 +483,9 @@ def test_the_rebuilt_database_is_as_of_the_compromise_and_the_evidence_stays(db,
     assert container_exists(DB2)
     db2 = lab_host("db2")
     assert platform_state(db2) == STATE["clean"]
-    assert STATE["trades_before"] <= trade_count(db2) <= STATE["trades_after"], STATE
+    # Every trade of before the compromise is there (the intruder's later changes are not: the
+    # state above); trades after it are the writer's, which goes on against db2.
+    assert trade_count(db2, STATE["newest_trade_before"]) == STATE["trades_before"], STATE
     # the compromised host is left as it was, isolated, for the investigators
     assert platform_state(db) == STATE["intruded"]
     assert "table inet forexai_isolation" in tables(db)
