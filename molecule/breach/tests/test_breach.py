@@ -380,8 +380,10 @@ def trade_count(host, upto_id=None):
     return int(host.check_output(PSQL.format(f"'SELECT count(*) FROM trades{where}'")))
 
 
-def newest_trade_id(host):
-    return int(host.check_output(PSQL.format("'SELECT coalesce(max(id), 0) FROM trades'")))
+def trades_and_newest_id(host):
+    """The count and the newest id in one snapshot (the writer commits in between otherwise)."""
+    count, newest = host.check_output(PSQL.format("\"SELECT count(*) || ' ' || coalesce(max(id), 0) FROM trades\"")).split()
+    return int(count), int(newest)
 
 
 def test_the_intruder_comes_in(db, app):
@@ -389,8 +391,7 @@ def test_the_intruder_comes_in(db, app):
     # a user of their own and user1's e-mail address (to take the account over).
     db.check_output(PSQL.format("\"UPDATE users SET auto_trading_enabled = true WHERE username = 'user1'\""))
     STATE["clean"] = platform_state(db)
-    STATE["trades_before"] = trade_count(db)
-    STATE["newest_trade_before"] = newest_trade_id(db)
+    STATE["trades_before"], STATE["newest_trade_before"] = trades_and_newest_id(db)
     STATE["old_password"] = CREDS["new"]["db_passwords"]["forexai"]  # the password as of the compromise
     status, body = api(app, "POST", "/api/v1/login", {"username": "user1", "password": "lab-password"})
     assert status == 200, body
