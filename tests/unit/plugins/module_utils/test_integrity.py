@@ -109,12 +109,13 @@ def test_catalog_or_toast_damage_escalates_and_says_where_to():
 
 
 def test_a_finding_without_action_gets_the_one_of_its_kind():
-    plan = i.repair_plan([{'database': 'forexai', 'kind': 'heap', 'table': 'public.trades', 'relation': 'public.trades'}])
+    bare = {'database': 'forexai', 'kind': 'heap', 'table': 'public.trades', 'relation': 'public.trades'}
+    plan = i.repair_plan([bare])
     assert plan['action'] == 'restore_rows'
 
 
 PG_CHECKSUMS_OUTPUT = '''\
-pg_checksums: error: checksum verification failed in file "/var/lib/postgresql/15/main/base/16384/16390", block 7: calculated checksum 8A3F but block contains 1C2D
+pg_checksums: error: checksum verification failed in file "/pg/main/base/16384/16390", block 7: calculated checksum 8A3F but block contains 1C2D
 pg_checksums: error: checksum verification failed in file "/srv/pg/base/16384/16400.1", block 2: calculated checksum 0001 but block contains FFFF
 pg_checksums: error: checksum verification failed in file "/srv/pg/base/16384/16401_fsm", block 0: calculated checksum AA but block contains BB
 Checksum operation completed
