@@ -24,11 +24,11 @@ __metaclass__ = type
 
 import re
 
-# SQLSTATEs that are evidence of damage. XX000 (internal_error) is what amcheck and the heap
-# access code raise for structures they cannot read ("could not access status of transaction",
-# "invalid memory alloc request size", "missing chunk number ... for toast value").
-DAMAGE_SQLSTATES = ('XX000', 'XX001', 'XX002')
-# Messages of errors outside class XX that still mean damaged data.
+# Every SQLSTATE of class XX is evidence of damage: XX001 data_corrupted, XX002
+# index_corrupted, and XX000 (internal_error), which amcheck and the heap access code raise for
+# structures they cannot read ("could not access status of transaction", "invalid memory
+# alloc request size", "missing chunk number ... for toast value"). These messages still mean
+# damaged data when an error outside class XX carries them.
 DAMAGE_MESSAGES = (
     re.compile(r'invalid page in block', re.I),
     re.compile(r'missing chunk number', re.I),
@@ -45,18 +45,25 @@ RELATION_FILE = re.compile(r'(?:^|/)base/(?P<dboid>\d+)/(?P<filenode>\d+)(?:_(?P
 # Blocks per 1 GB segment file at the default 8 kB block size.
 BLOCKS_PER_SEGMENT = 131072
 
-# 'page': a page that fails its checksum in a stopped cluster, not yet tied to a relation.
-KINDS = ('index', 'heap', 'toast', 'catalog', 'invalid_index', 'page')
-ACTIONS = ('none', 'reindex', 'drop_invalid', 'restore_rows', 'escalate')
+# The least destructive repair that works for each kind of damage ('page': a page that fails
+# its checksum in a stopped cluster, not yet tied to a relation).
+REPAIR_OF_KIND = {
+    'index': 'reindex',
+    'invalid_index': 'drop_invalid',
+    'heap': 'restore_rows',
+    'toast': 'escalate',
+    'catalog': 'escalate',
+    'page': 'escalate',
+}
 # How bad each action is: the plan is the worst one any finding needs.
 SEVERITY = {'none': 0, 'drop_invalid': 1, 'reindex': 2, 'restore_rows': 3, 'escalate': 4}
+ACTIONS = tuple(SEVERITY)
 CATALOG_SCHEMAS = ('pg_catalog', 'information_schema')
 
 
 def classify_error(sqlstate, message):
     """``'damage'`` when the error is evidence of corruption, else ``'not_checked'``."""
-    state = (sqlstate or '').upper()
-    if state in DAMAGE_SQLSTATES or state.startswith('XX'):
+    if (sqlstate or '').upper().startswith('XX'):
         return 'damage'
     text = message or ''
     if any(pattern.search(text) for pattern in DAMAGE_MESSAGES):
@@ -96,13 +103,7 @@ def action_for(kind):
     TOAST damage is escalated: the toasted values of a row are spread over many chunks, and
     putting them back row by row is not built yet. Catalog damage is always escalated.
     """
-    return {
-        'index': 'reindex',
-        'invalid_index': 'drop_invalid',
-        'heap': 'restore_rows',
-        'toast': 'escalate',
-        'catalog': 'escalate',
-    }.get(kind, 'escalate')
+    return REPAIR_OF_KIND.get(kind, 'escalate')
 
 
 def repair_plan(findings, max_tables=2):
@@ -114,13 +115,13 @@ def repair_plan(findings, max_tables=2):
     """
     if not findings:
         return {'action': 'none', 'reason': 'no damage found', 'tables': [], 'indexes': []}
-    worst = max((f.get('action') or action_for(f.get('kind')) for f in findings), key=SEVERITY.get)
-    tables = sorted({'%s.%s' % (f['database'], f['table']) for f in findings
-                     if (f.get('action') or action_for(f.get('kind'))) == 'restore_rows'})
-    indexes = sorted({'%s.%s' % (f['database'], f['relation']) for f in findings
-                      if (f.get('action') or action_for(f.get('kind'))) in ('reindex', 'drop_invalid')})
+    planned = [(f, f.get('action') or action_for(f.get('kind'))) for f in findings]
+    worst = max((action for _f, action in planned), key=SEVERITY.get)
+    tables = sorted({'%s.%s' % (f['database'], f['table']) for f, action in planned if action == 'restore_rows'})
+    indexes = sorted({'%s.%s' % (f['database'], f['relation']) for f, action in planned
+                      if action in ('reindex', 'drop_invalid')})
     if worst == 'escalate':
-        kinds = sorted({f.get('kind') for f in findings if (f.get('action') or action_for(f.get('kind'))) == 'escalate'})
+        kinds = sorted({f.get('kind') for f, action in planned if action == 'escalate'})
         return {'action': 'escalate', 'tables': tables, 'indexes': indexes,
                 'reason': '%s damage cannot be repaired in place: restore the cluster '
                           '(forexai.dr.restore_pitr) or rebuild it on a new host '
