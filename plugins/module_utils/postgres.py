@@ -134,6 +134,11 @@ def set_setting(cursor, name, value, local=True):
     return statement, params
 
 
+def error_text(exc):
+    """A database error on one line: the server's own message (``pgerror``) when there is one."""
+    return ' '.join(to_native(getattr(exc, 'pgerror', None) or exc).split())
+
+
 # libpq connection keyword -> environment variable, for the PostgreSQL client
 # programs (pg_restore, pg_dump) a module runs beside its psycopg2 connection.
 LIBPQ_ENV = (
