@@ -99,7 +99,7 @@ stage_sanity() {
 # much of a scenario's time is spent waiting on hosts, so two lanes finish
 # sooner on two cores than one. Each scenario has its own containers and
 # network, and its own log in build/logs/.
-MOLECULE_ORDER=(pitr backup server_failure restore breach default)
+MOLECULE_ORDER=(pitr backup server_failure restore breach corruption default)
 
 # What a failed scenario's log says about the failure: the last task that
 # failed (a rescued failure comes earlier; the one that stopped the run is the
