@@ -225,7 +225,7 @@ def test_the_weekly_check_of_a_side_restore_finds_it_clean_and_tears_it_down(db,
     assert checked, text[-3000:]
     # The copy holds the same relations as the primary (nothing writes DDL meanwhile).
     assert int(checked.group(1)) == int(checked.group(2)) == relations_with_storage(db), text[-3000:]
-    pages = re.search(r"stopped, pg_checksums read (\d+) blocks: 0 bad", text)
+    pages = re.search(r"stopped, pg_checksums read (\d+) blocks in [\d.]+ s: 0 bad", text)
     # pg_checksums reads the files of every database: nearly all of their size, in pages.
     all_pages = int(q(db, "SELECT (sum(pg_database_size(oid)) / 8192)::bigint FROM pg_database", "postgres"))
     assert pages and 0.9 * all_pages <= int(pages.group(1)) <= 1.1 * all_pages, (all_pages, text[-3000:])
